@@ -1,7 +1,78 @@
-"""Placeholder: `strongbox token` sub-commands (filled in by its owner)."""
+"""`strongbox token`: issue and inspect bearer tokens signed with the server's key.
+
+The key is found through :func:`strongbox.config.load_settings`, exactly as the server
+finds it, so ``--config``/``--data-dir`` must point where the server's do. ``issue``
+prints the token alone on stdout (scripts capture it); everything else goes to stderr.
+Errors are :class:`StrongboxError` subclasses, which ``cli/main.py`` prints on one line.
+"""
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Annotated
+
 import typer
 
-app = typer.Typer(no_args_is_help=True)
+from strongbox.config import load_settings
+from strongbox.services.tokens import DEFAULT_TTL, TokenService, canonical_role, parse_ttl
+
+app = typer.Typer(no_args_is_help=True, help="Issue bearer tokens signed by the server's key.")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="The server's config file.", dir_okay=False),
+]
+DataDirOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--data-dir",
+        help="The server's data dir (default: $STRONGBOX_DATA_DIR or ./strongbox-data).",
+        file_okay=False,
+    ),
+]
+
+
+def _service(config: Path | None, data_dir: Path | None) -> TokenService:
+    settings = load_settings(config, data_dir=data_dir)
+    return TokenService(settings.keys_dir, settings.server.tenant_id)
+
+
+@app.command()
+def issue(
+    subscription: Annotated[str, typer.Option("--subscription", "-s", help="Subscription id (a GUID).")],
+    role: Annotated[str, typer.Option(help="Owner, Backup Contributor, Backup Operator or Backup Reader.")] = "Owner",
+    ttl: Annotated[str, typer.Option(help="Lifetime, e.g. 30m, 12h, 7d, 1h30m.")] = f"{DEFAULT_TTL.days * 24}h",
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Print a new bearer token for SUBSCRIPTION, and nothing else, on stdout."""
+    # Check the cheap arguments first: a typo should not create keys in a data dir.
+    canonical = canonical_role(role)
+    lifetime = parse_ttl(ttl)
+    token = _service(config, data_dir).issue(subscription, role=canonical, ttl=lifetime)
+    typer.echo(token)
+
+
+@app.command()
+def verify(
+    token: Annotated[str, typer.Argument(help="The token, or '-' to read it from stdin.")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Check a token against the server's key and print what it grants, as JSON."""
+    if token == "-":
+        token = typer.get_text_stream("stdin").read().strip()
+    principal = _service(config, data_dir).verify(token)
+    typer.echo(
+        json.dumps(
+            {
+                "tokenId": principal.token_id,
+                "subscription": principal.subscription,
+                "role": principal.role,
+                "resourceGroup": principal.resource_group,
+                "expiresAt": principal.expires_at.isoformat(),
+            },
+            indent=2,
+        )
+    )

@@ -1,0 +1,31 @@
+"""master_key: created once, 0600 in a 0700 folder, stable afterwards, refused when damaged."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from strongbox.config import load_settings, master_key
+from strongbox.domain.errors import ConfigError
+
+
+def test_created_once_with_private_modes(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path / "data")
+    key = master_key(settings)
+    path = settings.keys_dir / "master.key"
+    assert len(key) == 32 and path.read_bytes() == key
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(settings.keys_dir.stat().st_mode) == 0o700
+    assert master_key(settings) == key
+    assert master_key(load_settings(data_dir=tmp_path / "other")) != key
+    assert [p.name for p in settings.keys_dir.iterdir()] == ["master.key"], "no temporary left behind"
+
+
+def test_a_damaged_key_is_refused(tmp_path: Path) -> None:
+    settings = load_settings(data_dir=tmp_path)
+    settings.keys_dir.mkdir()
+    (settings.keys_dir / "master.key").write_bytes(b"short")
+    with pytest.raises(ConfigError, match="not a 32-byte master key"):
+        master_key(settings)
