@@ -91,3 +91,137 @@ class ConfigError(StrongboxError):
     code = "ConfigError"
     http_status = 400
     exit_code = 2
+
+
+# --- ARM request manners ------------------------------------------------------------------
+
+class MissingApiVersion(BadRequest):
+    """The api-version query parameter (?api-version=) is required for all requests."""
+
+    code = "MissingApiVersionParameter"
+
+
+class InvalidApiVersion(BadRequest):
+    """The api-version '{version}' is invalid. The supported versions are from 2016-12-01 to 2026-11-01, written yyyy-mm-dd with an optional -preview suffix."""
+
+    code = "InvalidApiVersionParameter"
+
+
+class InvalidResourceName(BadRequest):
+    """The resource name '{name}' is invalid: {detail}"""
+
+    code = "InvalidResourceName"
+
+
+class InvalidRequestContent(BadRequest):
+    """The request content was invalid and could not be deserialized: {detail}"""
+
+    code = "InvalidRequestContent"
+
+
+class RequestTooLarge(BadRequest):
+    """The request body is larger than the limit of {limit} bytes."""
+
+    code = "RequestEntityTooLarge"
+    http_status = 413
+
+
+class PathNotFound(NotFound):
+    """No route matches '{method} {path}'."""
+
+    code = "PathNotFound"
+
+
+class MethodNotAllowed(BadRequest):
+    """The method '{method}' is not allowed on '{path}'."""
+
+    code = "MethodNotAllowed"
+    http_status = 405
+
+
+# --- backup management ----------------------------------------------------------------------
+
+class VaultNotFound(NotFound):
+    """The Resource 'Microsoft.RecoveryServices/vaults/{name}' under resource group '{resource_group}' was not found."""
+
+    code = "ResourceNotFound"
+
+
+class VaultNotEmpty(BadRequest):
+    """Vault '{name}' cannot be deleted as there are existing resources within the vault: {detail}"""
+
+    code = "ServiceResourceNotEmpty"
+
+
+class PolicyNotFound(NotFound):
+    """Policy '{name}' was not found in vault '{vault}'."""
+
+    code = "BMSUserErrorPolicyNotFound"
+
+
+class PolicyInUse(BadRequest):
+    """Policy '{name}' is in use by {count} protected item(s) and cannot be deleted."""
+
+    code = "BMSUserErrorPolicyInUse"
+    http_status = 409
+
+
+class SourceNotDeclared(NotFound):
+    """No virtual machine '{name}' in resource group '{resource_group}' is declared on this server."""
+
+    code = "BMSUserErrorContainerObjectNotFound"
+
+
+class ItemNotFound(NotFound):
+    """Protected item '{name}' was not found in vault '{vault}'."""
+
+    code = "BMSUserErrorItemNotFound"
+
+
+class ItemNotProtected(BadRequest):
+    """Item '{name}' is not protected (protection state {state}); {detail}"""
+
+    code = "BMSUserErrorItemNotProtected"
+
+
+class ItemBusy(Conflict):
+    """Another operation is already in progress on item '{name}' (job {job_id}). Wait for it to finish and retry."""
+
+    code = "UserErrorBackupOperationInProgress"
+
+
+class RecoveryPointNotFound(NotFound):
+    """Recovery point '{point}' was not found for item '{name}'."""
+
+    code = "BMSUserErrorRecoveryPointNotFound"
+
+
+class RestoreLocationNotDeclared(BadRequest):
+    """Storage account '{storage_account_id}' is not a restore location declared on this server."""
+
+    code = "UserErrorStorageAccountNotFound"
+
+
+class JobNotFound(NotFound):
+    """Job '{job_id}' was not found in vault '{vault}'."""
+
+    code = "BMSUserErrorJobNotFound"
+
+
+class JobNotCancellable(BadRequest):
+    """Job '{job_id}' cannot be cancelled: {detail}"""
+
+    code = "BMSUserErrorJobNotCancellable"
+
+
+class OperationNotFound(NotFound):
+    """Operation '{operation_id}' was not found."""
+
+    code = "BMSUserErrorOperationNotFound"
+
+
+class WorkerLost(StrongboxError):
+    """The process running this job stopped before the job finished ({detail}). The vault is consistent; run the operation again."""
+
+    code = "UserErrorJobInterrupted"
+    http_status = 500

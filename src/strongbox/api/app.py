@@ -1,0 +1,145 @@
+"""The ARM HTTP face: one Starlette endpoint that authenticates, checks the api-version,
+dispatches through the route table, and dresses every answer in ARM's manners.
+
+Every response carries ``x-ms-request-id``, the echoed ``x-ms-client-request-id``,
+``x-ms-correlation-request-id``, ``x-ms-ratelimit-remaining-subscription-reads``/``-writes``
+and ``Cache-Control: no-cache``; every error is ``{"error": {"code", "message"}}`` from the
+error's own class. An unexpected exception is logged and answered as a CloudError, never a
+traceback.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import uuid
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route as StarletteRoute
+
+from strongbox.api.call import Call, Reply
+from strongbox.api.router import Router
+from strongbox.domain.errors import (
+    AuthenticationFailed,
+    InvalidApiVersion,
+    MissingApiVersion,
+    NotFound,
+    RequestTooLarge,
+    StrongboxError,
+)
+from strongbox.services.context import ServiceContext
+from strongbox.services.tokens import Principal, TokenService
+
+log = logging.getLogger("strongbox.api")
+
+MAX_BODY = 1024 * 1024
+_VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(-preview)?$")
+OLDEST_VERSION, NEWEST_VERSION = "2016-06-01", "2026-11-01"
+_WRITES = {"PUT", "POST", "DELETE", "PATCH"}
+
+
+class SubscriptionNotFound(NotFound):
+    """The subscription '{subscription}' could not be found."""
+
+    code = "SubscriptionNotFound"
+
+
+def check_api_version(value: str | None) -> str:
+    if value is None or value == "":
+        raise MissingApiVersion()
+    m = _VERSION.match(value)
+    if not m or not (OLDEST_VERSION <= value[:10] <= NEWEST_VERSION) or not (1 <= int(m.group(2)) <= 12) \
+            or not (1 <= int(m.group(3)) <= 31):
+        raise InvalidApiVersion(version=value[:40])
+    return value
+
+
+def error_body(err: StrongboxError) -> dict[str, Any]:
+    return {"error": {"code": err.code, "message": err.message}}
+
+
+class ArmApp:
+    def __init__(self, ctx: ServiceContext, router: Router, tokens: TokenService) -> None:
+        self.ctx, self.router, self.tokens = ctx, router, tokens
+
+    def asgi(self) -> Starlette:
+        methods = ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"]
+        return Starlette(routes=[StarletteRoute("/{path:path}", self.endpoint, methods=methods)])
+
+    async def endpoint(self, request: Request) -> Response:
+        client_request_id = request.headers.get("x-ms-client-request-id", "")
+        correlation_id = request.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
+        try:
+            reply = await self._handle(request)
+        except StrongboxError as err:
+            reply = Reply(err.http_status, error_body(err))
+            if err.http_status == 401:
+                reply.headers["WWW-Authenticate"] = 'Bearer authorization_uri="", error="invalid_token"'
+        except Exception:
+            log.exception("unhandled error on %s %s", request.method, request.url.path)
+            reply = Reply(500, {"error": {"code": "InternalServerError",
+                                          "message": "The server met an unexpected error; see the server log."}})
+        return self._respond(request, reply, client_request_id, correlation_id)
+
+    async def _handle(self, request: Request) -> Reply:
+        route, params = self.router.resolve(request.method, request.url.path)
+        principal = None if route.public else self._authenticate(request)
+        if principal is not None and "subscriptionId" in params \
+                and params["subscriptionId"].lower() != principal.subscription.lower():
+            # Another tenant's subscription does not exist, as far as this token can tell.
+            raise SubscriptionNotFound(subscription=params["subscriptionId"])
+        query = {k.lower(): v for k, v in request.query_params.items()}
+        api_version = "" if route.public else check_api_version(query.get("api-version"))
+        body = await self._read_body(request)
+        call = Call(method=request.method, path=request.url.path, params=params, query=query, raw_body=body,
+                    api_version=api_version, base_url=f"{request.url.scheme}://{request.url.netloc}",
+                    principal=principal, ctx=self.ctx)
+        return await run_in_threadpool(route.handler, call)
+
+    def _authenticate(self, request: Request) -> Principal:
+        header = request.headers.get("authorization", "")
+        if not header:
+            raise AuthenticationFailed("Authentication failed. The 'Authorization' header is missing.")
+        scheme, _, token = header.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise AuthenticationFailed("Authentication failed. The 'Authorization' header is not a Bearer token.")
+        return self.tokens.verify(token.strip())
+
+    @staticmethod
+    async def _read_body(request: Request) -> bytes:
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > MAX_BODY:
+            raise RequestTooLarge(limit=MAX_BODY)
+        chunks, size = [], 0
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > MAX_BODY:
+                raise RequestTooLarge(limit=MAX_BODY)
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+    def _respond(self, request: Request, reply: Reply, client_request_id: str, correlation_id: str) -> Response:
+        headers = {
+            "x-ms-request-id": str(uuid.uuid4()),
+            "x-ms-correlation-request-id": correlation_id,
+            "x-ms-ratelimit-remaining-subscription-reads": "11999",
+            "x-ms-ratelimit-remaining-subscription-writes": "1199",
+            "Cache-Control": "no-cache",
+            "Pragma": "no-cache",
+        }
+        if client_request_id:
+            headers["x-ms-client-request-id"] = client_request_id
+        headers.update(reply.headers)
+        if reply.body is None or reply.status == 204:
+            return Response(status_code=reply.status, headers=headers)
+        if isinstance(reply.body, (bytes, str)):
+            return Response(reply.body, status_code=reply.status, headers=headers,
+                            media_type=headers.pop("Content-Type", "application/octet-stream"))
+        payload = json.dumps(reply.body, separators=(",", ":"))
+        return Response(payload, status_code=reply.status, headers=headers,
+                        media_type="application/json; charset=utf-8")

@@ -1,0 +1,66 @@
+"""One ARM request as handlers see it (``Call``) and what they answer (``Reply``).
+
+Handlers are plain synchronous functions ``(Call) -> Reply`` named after the Azure
+operation they serve; they run in a thread so that database and disk work never blocks
+the event loop.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import quote, urlencode
+
+from strongbox.domain.errors import InvalidRequestContent
+from strongbox.services.context import ServiceContext
+from strongbox.services.tokens import Principal
+
+
+@dataclass
+class Reply:
+    status: int
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Call:
+    method: str
+    path: str
+    params: dict[str, str]
+    query: dict[str, str]          # keys lower-cased ($filter -> "$filter")
+    raw_body: bytes
+    api_version: str
+    base_url: str                  # scheme://host[:port], no trailing slash
+    principal: Principal | None
+    ctx: ServiceContext
+
+    def json(self, *, required: bool = True) -> Any:
+        if not self.raw_body.strip():
+            if required:
+                raise InvalidRequestContent(detail="the request body is empty; a JSON object is required")
+            return {}
+        try:
+            return json.loads(self.raw_body)
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            raise InvalidRequestContent(detail=f"malformed JSON ({err})") from None
+
+    def url(self, path: str, **query: str) -> str:
+        """An absolute URL on this server that carries the caller's api-version."""
+        q = {"api-version": self.api_version, **query}
+        return f"{self.base_url}{quote(path, safe='/;:=,@')}?{urlencode(q, quote_via=quote)}"
+
+    def async_headers(self, *, location: str, async_operation: str | None = None) -> dict[str, str]:
+        headers = {"Location": self.url(location), "Retry-After": str(self.ctx.limits.retry_after)}
+        if async_operation is not None:
+            headers["Azure-AsyncOperation"] = self.url(async_operation)
+        return headers
+
+    @property
+    def filter(self) -> str | None:
+        return self.query.get("$filter")
+
+    @property
+    def skip_token(self) -> str | None:
+        return self.query.get("$skiptoken")

@@ -1,0 +1,43 @@
+"""What every job handler looks up first: the job's vault, item and declared source."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from strongbox.domain.errors import ItemNotFound, SourceNotDeclared, VaultNotFound
+from strongbox.domain.jobs import Job
+from strongbox.domain.sources import Source
+from strongbox.domain.vaults import ProtectedItem, Vault
+from strongbox.services.context import ServiceContext
+
+
+@dataclass
+class JobSubjects:
+    vault: Vault
+    item: ProtectedItem | None
+    source: Source
+
+
+def load_subjects(ctx: ServiceContext, job: Job, *, item_required: bool = True) -> JobSubjects:
+    with ctx.db.unit_of_work() as uow:
+        vault = uow.vaults.get(job.vault_key)
+        item = uow.items.get(job.item_key) if job.item_key else None
+    if vault is None:
+        raise VaultNotFound(name=job.vault_key.rsplit("/", 1)[-1], resource_group=job.vault_key.split("/")[1])
+    if item is not None and item.deleted:
+        item = None
+    if item is None and item_required:
+        raise ItemNotFound(name=job.entity_friendly_name, vault=vault.name)
+    # the item key is vault/rg/vm: the source is looked up from it, so a source removed from the
+    # config since is reported, not guessed.
+    _, _, _, rg, vm = (job.item_key or "").split("/")
+    source = ctx.catalog.source(vault.subscription, rg, vm)
+    if source is None:
+        raise SourceNotDeclared(name=vm, resource_group=rg)
+    return JobSubjects(vault=vault, item=item, source=source)
+
+
+def human_size(n: int) -> str:
+    """Azure writes sizes in the property bag as '<n> MB'."""
+    mb = n / (1024 * 1024)
+    return f"{mb:.0f} MB" if mb >= 100 else f"{mb:.2f} MB"

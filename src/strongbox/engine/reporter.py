@@ -1,0 +1,130 @@
+"""The worker's view of one running job: tasks, progress and property bag, written back
+to the job record at most a few times a second.
+
+Invariants: only the worker holding the job's lease writes through a reporter (every save
+is guarded by the lease); a cancel request seen in the record is never overwritten: the
+reporter merges it before it writes, and sets the cancellation token the data plane checks
+between chunks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import datetime
+from typing import Callable
+
+from strongbox.dataplane.progress import CancelToken, Progress
+from strongbox.domain.jobs import ErrorDetail, Job, JobStatus, Task, TaskStatus
+
+SAVE_INTERVAL = 0.5
+
+
+class LeaseLost(Exception):
+    """Another worker (or the reaper) took this job: stop without writing anything more."""
+
+
+class JobReporter:
+    def __init__(self, job: Job, *, save: Callable[[Job], bool], reload: Callable[[], Job | None],
+                 clock: Callable[[], datetime]) -> None:
+        self.job = job
+        self.cancel = CancelToken()
+        self._save, self._reload, self._clock = save, reload, clock
+        self._lock = threading.RLock()
+        self._last_save = 0.0
+        self.lease_lost = False
+
+    # --- tasks ---------------------------------------------------------------------------
+    def task(self, name: str) -> Task:
+        for t in self.job.tasks:
+            if t.name == name:
+                return t
+        raise KeyError(name)
+
+    def start_task(self, name: str, details: str = "") -> None:
+        with self._lock:
+            t = self.task(name)
+            if t.status is TaskStatus.NOT_STARTED:
+                t.status, t.start_time, t.progress_percentage = TaskStatus.IN_PROGRESS, self._clock(), 0.0
+            if details:
+                t.details = details
+            self.flush(force=True)
+
+    def task_progress(self, name: str, percent: float, details: str = "") -> None:
+        with self._lock:
+            t = self.task(name)
+            if t.status is TaskStatus.NOT_STARTED:
+                t.status, t.start_time = TaskStatus.IN_PROGRESS, self._clock()
+            t.progress_percentage = round(min(max(percent, 0.0), 100.0), 2)
+            if details:
+                t.details = details
+            self.flush()
+
+    def finish_task(self, name: str, status: TaskStatus = TaskStatus.COMPLETED, details: str = "") -> None:
+        with self._lock:
+            t = self.task(name)
+            if t.start_time is None:
+                t.start_time = self._clock()
+            t.status, t.end_time = status, self._clock()
+            if status is TaskStatus.COMPLETED:
+                t.progress_percentage = 100.0
+            if details:
+                t.details = details
+            self.flush(force=True)
+
+    # --- job-level progress ------------------------------------------------------------------
+    def progress(self, percent: float | None, eta_seconds: float | None) -> None:
+        with self._lock:
+            self.job.progress_percentage = None if percent is None else round(min(max(percent, 0.0), 100.0), 2)
+            self.job.eta_seconds = eta_seconds
+            self.flush()
+
+    def bag(self, **values: str) -> None:
+        with self._lock:
+            self.job.property_bag.update(values)
+
+    def set_bag(self, key: str, value: str) -> None:
+        with self._lock:
+            self.job.property_bag[key] = value
+
+    def add_error(self, detail: ErrorDetail) -> None:
+        with self._lock:
+            self.job.error_details.append(detail)
+
+    def data_progress(self, task_name: str) -> Callable[[Progress], None]:
+        """A data-plane progress callback that drives one task and the job's percent/ETA."""
+
+        def on_progress(p: Progress) -> None:
+            percent = 100.0 * p.bytes_done / p.bytes_total if p.bytes_total else (
+                100.0 * p.files_done / p.files_total if p.files_total else 0.0)
+            details = (f"{p.files_done}/{p.files_total} files, {p.bytes_done}/{p.bytes_total} bytes, "
+                       f"{p.rate / 1e6:.1f} MB/s")
+            with self._lock:
+                self.task_progress(task_name, percent, details)
+                self.progress(percent, p.eta_seconds)
+        return on_progress
+
+    # --- persistence --------------------------------------------------------------------------
+    def observe_record(self) -> None:
+        """Heartbeat: pick up a cancel request written by the API."""
+        current = self._reload()
+        if current is None:
+            return
+        with self._lock:
+            if current.cancel_requested and not self.job.cancel_requested:
+                self.job.cancel_requested = True
+                if self.job.status is JobStatus.IN_PROGRESS:
+                    self.job.status = JobStatus.CANCELLING
+                self.cancel.cancel()
+
+    def flush(self, force: bool = False) -> None:
+        with self._lock:
+            now = time.monotonic()
+            if not force and now - self._last_save < SAVE_INTERVAL:
+                return
+            self._last_save = now
+            if self.lease_lost:
+                return
+            if not self._save(self.job):
+                self.lease_lost = True
+                self.cancel.cancel()

@@ -1,0 +1,165 @@
+"""Workers: claim a job, run its handler, heartbeat its lease, record how it ended.
+
+One attempt of one job runs on exactly one worker: the claim is a compare-and-set on the
+lease in the database. While the handler runs, a heartbeat extends the lease every third of
+its length and picks up cancel requests; if the lease is lost (the reaper failed the job
+because this process looked dead) the worker stops writing at once. However the handler
+ends (returns, raises a product error, raises anything else), the job ends in a final
+status with an end time; nothing is left InProgress.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import socket
+import threading
+import traceback
+import uuid
+from dataclasses import dataclass
+from typing import Callable
+
+from strongbox.dataplane.errors import Cancelled
+from strongbox.domain.errors import StrongboxError
+from strongbox.domain.jobs import ErrorDetail, Job, JobOperation, JobStatus, TaskStatus
+from strongbox.engine.reporter import JobReporter
+from strongbox.services.context import ServiceContext
+
+log = logging.getLogger("strongbox.worker")
+
+Handler = Callable[[Job, JobReporter, ServiceContext], JobStatus]
+
+# Azure reports a numeric errorCode beside the string code; ours are stable per code.
+_NUMERIC_CODES: dict[str, int] = {}
+
+
+def numeric_code(code: str) -> int:
+    return _NUMERIC_CODES.setdefault(code, 100000 + (sum(ord(c) * (i + 1) for i, c in enumerate(code)) % 900000))
+
+
+def error_detail(err: StrongboxError, recommendation: str = "") -> ErrorDetail:
+    recs = [recommendation] if recommendation else []
+    return ErrorDetail(code=err.code, message=err.message, recommendations=recs, error_code=numeric_code(err.code))
+
+
+def worker_identity(index: int) -> str:
+    """host:pid:index:nonce; the reaper reads host and pid to spot workers of dead processes."""
+    return f"{socket.gethostname()}:{os.getpid()}:{index}:{uuid.uuid4().hex[:8]}"
+
+
+@dataclass
+class WorkerPool:
+    ctx: ServiceContext
+    handlers: dict[JobOperation, Handler]
+    size: int
+    idle_wait: float = 0.2
+
+    def __post_init__(self) -> None:
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def start(self) -> None:
+        for i in range(self.size):
+            t = threading.Thread(target=self._loop, args=(worker_identity(i),), name=f"strongbox-worker-{i}",
+                                 daemon=True)
+            t.start()
+            self._threads.append(t)
+
+    def wake(self) -> None:
+        """New work was queued: stop idling now."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        for t in self._threads:
+            t.join(timeout)
+
+    def _loop(self, worker_id: str) -> None:
+        while not self._stop.is_set():
+            try:
+                with self.ctx.db.unit_of_work() as uow:
+                    job = uow.jobs.claim(worker_id, self.ctx.limits.lease_seconds, self.ctx.clock())
+            except Exception:  # the database may be briefly unavailable; never kill the worker
+                log.exception("claim failed")
+                job = None
+            if job is None:
+                self._wake.wait(self.idle_wait)
+                self._wake.clear()
+                continue
+            run_job(self.ctx, job, worker_id, self.handlers, self._stop)
+
+
+def run_job(ctx: ServiceContext, job: Job, worker_id: str, handlers: dict[JobOperation, Handler],
+            stopping: threading.Event | None = None) -> Job:
+    lease = ctx.limits.lease_seconds
+
+    def save(j: Job) -> bool:
+        with ctx.db.unit_of_work() as uow:
+            return bool(uow.jobs.save(j, worker_id=worker_id))
+
+    def reload() -> Job | None:
+        with ctx.db.unit_of_work() as uow:
+            return uow.jobs.get(job.id)
+
+    reporter = JobReporter(job, save=save, reload=reload, clock=ctx.clock)
+    done = threading.Event()
+
+    def heartbeat() -> None:
+        while not done.wait(lease / 3):
+            try:
+                with ctx.db.unit_of_work() as uow:
+                    alive = uow.jobs.heartbeat(job.id, worker_id, lease, ctx.clock())
+                if not alive:
+                    reporter.lease_lost = True
+                    reporter.cancel.cancel()
+                    return
+                reporter.observe_record()
+            except Exception:
+                log.exception("heartbeat failed for job %s", job.id)
+
+    beat = threading.Thread(target=heartbeat, name=f"heartbeat-{job.id[:8]}", daemon=True)
+    beat.start()
+    reporter.observe_record()  # a cancel may have arrived before the claim
+    status: JobStatus
+    try:
+        if reporter.cancel.cancelled:
+            raise Cancelled()
+        handler = handlers[job.operation]
+        status = handler(job, reporter, ctx)
+    except Cancelled:
+        status = JobStatus.CANCELLED
+    except StrongboxError as err:
+        status = JobStatus.FAILED
+        reporter.add_error(error_detail(err))
+    except Exception as err:  # a bug must still end the job, with what happened
+        log.error("job %s crashed:\n%s", job.id, traceback.format_exc())
+        status = JobStatus.FAILED
+        reporter.add_error(ErrorDetail(code="InternalError", message=f"{type(err).__name__}: {err}",
+                                       recommendations=["Report this error with the server log."],
+                                       error_code=numeric_code("InternalError")))
+    finally:
+        done.set()
+    if reporter.lease_lost:
+        log.warning("job %s: lease lost; its final state belongs to whoever took it", job.id)
+        beat.join(1)
+        return job
+    _finish(reporter, status, ctx)
+    beat.join(1)
+    return job
+
+
+def _finish(reporter: JobReporter, status: JobStatus, ctx: ServiceContext) -> None:
+    job = reporter.job
+    now = ctx.clock()
+    task_end = {JobStatus.CANCELLED: TaskStatus.CANCELLED, JobStatus.FAILED: TaskStatus.FAILED}.get(status)
+    for t in job.tasks:
+        if t.status is TaskStatus.IN_PROGRESS:
+            t.status, t.end_time = task_end or TaskStatus.COMPLETED, now
+            if t.status is TaskStatus.COMPLETED:
+                t.progress_percentage = 100.0
+    job.status, job.end_time = status, now
+    job.progress_percentage = None if status is not JobStatus.COMPLETED else 100.0
+    job.eta_seconds = None
+    reporter.flush(force=True)

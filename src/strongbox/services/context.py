@@ -1,0 +1,46 @@
+"""What every service function is handed: the database, the declared sources, the vault
+storage port and the clock. Built once by :mod:`strongbox.bootstrap`; nothing here connects
+or opens anything by itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable, Protocol
+
+from strongbox.services.catalog import SourceCatalog
+
+if TYPE_CHECKING:
+    from strongbox.persistence.database import Database
+
+
+class VaultStorage(Protocol):
+    """The port to vault repositories (implemented over the data plane by bootstrap)."""
+
+    def create(self, storage_id: str) -> None: ...
+    def destroy(self, storage_id: str) -> None: ...
+    def open(self, storage_id: str) -> object: ...   # a strongbox.dataplane.repository.Repository
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Limits:
+    retry_after: int = 1
+    page_size: int = 200
+    lease_seconds: float = 30.0
+    job_retention_days: int = 30
+
+
+@dataclass
+class ServiceContext:
+    db: Database
+    catalog: SourceCatalog
+    vault_storage: VaultStorage
+    exports_dir: Path
+    limits: Limits = field(default_factory=Limits)
+    clock: Callable[[], datetime] = utc_now

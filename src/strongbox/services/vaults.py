@@ -1,0 +1,77 @@
+"""Vault operations: create or update, get, list, delete.
+
+A vault is a row in the database plus a repository in vault storage. Create writes the
+repository first and the row second, so a row never points at a repository that does not
+exist; delete removes the row first and the repository second (an orphaned repository is
+harmless and invisible).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from strongbox.domain.errors import VaultNotEmpty, VaultNotFound
+from strongbox.domain.vaults import Vault, vault_key
+from strongbox.persistence.jobs import JobFilter
+from strongbox.services.context import ServiceContext
+from strongbox.services.names import check_name
+
+
+def create_or_update_vault(ctx: ServiceContext, subscription: str, resource_group: str, name: str, *,
+                           location: str, tags: dict[str, str], sku_name: str) -> tuple[Vault, bool]:
+    """Returns the vault and whether it was created."""
+    check_name(resource_group, "resource group")
+    check_name(name, "vault", max_len=50)
+    key = vault_key(subscription, resource_group, name)
+    with ctx.db.unit_of_work() as uow:
+        existing = uow.vaults.get(key)
+        if existing is not None:
+            existing.location, existing.tags, existing.sku_name = location, tags, sku_name
+            existing.etag = uuid.uuid4().hex
+            uow.vaults.update(existing)
+            return existing, False
+    storage_id = uuid.uuid4().hex
+    ctx.vault_storage.create(storage_id)
+    vault = Vault(subscription=subscription, resource_group=resource_group, name=name, location=location,
+                  storage_id=storage_id, created=ctx.clock(), tags=tags, sku_name=sku_name,
+                  etag=uuid.uuid4().hex)
+    with ctx.db.unit_of_work() as uow:
+        if uow.vaults.get(key) is not None:     # a racing create won: keep theirs
+            ctx.vault_storage.destroy(storage_id)
+            winner = uow.vaults.get(key)
+            assert winner is not None
+            return winner, False
+        uow.vaults.add(vault)
+    return vault, True
+
+
+def get_vault(ctx: ServiceContext, subscription: str, resource_group: str, name: str) -> Vault:
+    with ctx.db.unit_of_work() as uow:
+        vault = uow.vaults.get(vault_key(subscription, resource_group, name))
+    if vault is None:
+        raise VaultNotFound(name=name, resource_group=resource_group)
+    return vault
+
+
+def list_vaults(ctx: ServiceContext, subscription: str, resource_group: str | None = None) -> list[Vault]:
+    with ctx.db.unit_of_work() as uow:
+        return uow.vaults.list(subscription, resource_group)
+
+
+def delete_vault(ctx: ServiceContext, subscription: str, resource_group: str, name: str) -> bool:
+    """Returns False when there was no such vault (ARM answers 204 then)."""
+    key = vault_key(subscription, resource_group, name)
+    with ctx.db.unit_of_work() as uow:
+        vault = uow.vaults.get(key)
+        if vault is None:
+            return False
+        items = [i for i in uow.items.list(key) if not i.deleted]
+        if items:
+            raise VaultNotEmpty(name=name, detail=f"{len(items)} protected item(s); delete their backup data first")
+        running = [j for j in uow.jobs.list(key, JobFilter(), limit=1_000) if not j.status.is_final]
+        if running:
+            raise VaultNotEmpty(name=name, detail=f"job {running[0].id} is still running")
+        uow.vaults.delete(key)
+    ctx.vault_storage.destroy(vault.storage_id)
+    return True
+
