@@ -14,7 +14,8 @@ Invariants, all checked by :func:`load_settings` before a :class:`Settings` exis
   the config file's folder; relative command-line or environment paths against the
   current directory. Source paths need not exist yet (the backup job reports them);
   restore location paths are created on demand by the restore, never here.
-* ``subscription`` and ``tenant_id`` are GUIDs (``8-4-4-4-12`` hex digits), as in Azure.
+* ``subscription`` and ``tenant_id`` are GUIDs (``8-4-4-4-12`` hex digits), as in Azure,
+  kept in lowercase.
   Source and resource-group names are ARM-style names: letters, digits, ``-``, ``_``,
   ``.`` (resource groups also ``(``, ``)``), no ``..``, not ``.`` alone, 1..64 chars
   (resource groups 1..90, not ending in ``.``). Restore location names are Azure storage
@@ -37,8 +38,9 @@ from __future__ import annotations
 
 import os
 import re
+import tempfile
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -246,10 +248,7 @@ def _items(raw: Any, where: str) -> list[Any]:
 def _path(text: str, base: Path, where: str) -> Path:
     if "\x00" in text:
         raise ConfigError(f"{where} must not contain NUL characters")
-    path = (base / Path(text).expanduser()).resolve()
-    if not path.is_absolute():  # pragma: no cover - resolve() always returns absolute
-        raise ConfigError(f"{where} must be an absolute path")
-    return path
+    return (base / Path(text).expanduser()).resolve()  # resolve() always makes it absolute
 
 
 def _default_data_dir() -> Path:
@@ -304,7 +303,7 @@ def _restore_location(raw: Any, where: str, base: Path) -> RestoreLocationSpec:
     )
 
 
-def _refuse_duplicates(specs: tuple[SourceSpec, ...] | tuple[RestoreLocationSpec, ...], what: str) -> None:
+def _refuse_duplicates(specs: Sequence[SourceSpec | RestoreLocationSpec], what: str) -> None:
     seen: set[tuple[str, str, str]] = set()
     for index, spec in enumerate(specs):
         key = (spec.subscription.lower(), spec.resource_group.lower(), spec.name.lower())
@@ -394,8 +393,8 @@ def create_private_file(path: Path, content: bytes) -> bytes:
     and both return the winner's bytes.
     """
     private_dir(path.parent)
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
+    temporary = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(content)

@@ -29,3 +29,13 @@ def test_a_damaged_key_is_refused(tmp_path: Path) -> None:
     (settings.keys_dir / "master.key").write_bytes(b"short")
     with pytest.raises(ConfigError, match="not a 32-byte master key"):
         master_key(settings)
+
+
+def test_concurrent_first_use_agrees(tmp_path: Path) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    settings = load_settings(data_dir=tmp_path)
+    with ThreadPoolExecutor(8) as pool:
+        keys = set(pool.map(lambda _: master_key(settings), range(32)))
+    assert len(keys) == 1
+    assert [p.name for p in settings.keys_dir.iterdir()] == ["master.key"]
