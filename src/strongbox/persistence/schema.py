@@ -1,0 +1,190 @@
+"""The schema: every table strongbox stores, as SQLAlchemy Core tables.
+
+This module is the one description queries are written against; the migrations in
+``migrations/versions`` create exactly these tables (a contract test compares them).
+
+Stored formats:
+- Datetimes are :class:`UtcDateTime`: written only when timezone-aware, stored as UTC
+  (``timestamptz`` on PostgreSQL, a fixed-width ``YYYY-MM-DD HH:MM:SS.ffffff`` UTC string on
+  SQLite, so string order is time order), and always read back as aware UTC.
+- Enums are stored as their string values; nested values (tasks, property bags, error
+  details, requests, policy settings, tags, operation results) as JSON documents whose
+  layout is defined next to the repository that writes them.
+- Keys are the domain's lower-cased keys; names keep the client's spelling.
+- Everything a vault owns is deleted with it (``ON DELETE CASCADE``); recovery points are
+  deleted with their item.
+- ``jobs.seq`` only grows (SQLite ``AUTOINCREMENT``, a PostgreSQL sequence): it is the
+  insertion order and the paging cursor.
+- ``jobs.exclusive_key`` is unique and NULL once the job is final (``is_final``), so at
+  most one unfinished job holds a key, and the database enforces it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.exc import IntegrityError
+
+# Deterministic constraint names, so migrations can name what they alter.
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """An aware datetime, stored as UTC; naive datetimes are refused, never guessed."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"naive datetime {value!r}: strongbox stores only aware datetimes")
+        utc = value.astimezone(timezone.utc)
+        return utc.replace(tzinfo=None) if dialect.name == "sqlite" else utc
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+# PostgreSQL's json (not jsonb) keeps key order, so property bags read back as written.
+Json: sa.types.TypeEngine[Any] = sa.JSON()
+# SQLite's AUTOINCREMENT needs exactly "INTEGER PRIMARY KEY".
+SeqType: sa.types.TypeEngine[int] = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+_CASCADE = {"ondelete": "CASCADE"}
+
+vaults = sa.Table(
+    "vaults", metadata,
+    sa.Column("key", sa.String(400), primary_key=True),
+    sa.Column("subscription", sa.String(100), nullable=False),
+    sa.Column("resource_group", sa.String(100), nullable=False),
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("subscription_lc", sa.String(100), nullable=False),
+    sa.Column("resource_group_lc", sa.String(100), nullable=False),
+    sa.Column("location", sa.String(100), nullable=False),
+    sa.Column("storage_id", sa.String(100), nullable=False),
+    sa.Column("created", UtcDateTime(), nullable=False),
+    sa.Column("tags", Json, nullable=False),
+    sa.Column("sku_name", sa.String(50), nullable=False),
+    sa.Column("etag", sa.String(100), nullable=False),
+    sa.Index("ix_vaults_scope", "subscription_lc", "resource_group_lc"),
+)
+
+policies = sa.Table(
+    "policies", metadata,
+    sa.Column("key", sa.String(600), primary_key=True),
+    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", **_CASCADE), nullable=False),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("settings", Json, nullable=False),
+    sa.Column("created", UtcDateTime(), nullable=False),
+    sa.Column("etag", sa.String(100), nullable=False),
+    sa.Index("ix_policies_vault", "vault_key"),
+)
+
+items = sa.Table(
+    "items", metadata,
+    sa.Column("key", sa.String(600), primary_key=True),
+    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", **_CASCADE), nullable=False),
+    sa.Column("subscription", sa.String(100), nullable=False),
+    sa.Column("resource_group", sa.String(100), nullable=False),
+    sa.Column("vm_name", sa.String(100), nullable=False),
+    sa.Column("policy_name", sa.String(200), nullable=True),
+    sa.Column("protection_state", sa.String(40), nullable=False),
+    sa.Column("created", UtcDateTime(), nullable=False),
+    sa.Column("data_id", sa.String(100), nullable=False),
+    sa.Column("last_backup_status", sa.String(40), nullable=False),
+    sa.Column("last_backup_time", UtcDateTime(), nullable=True),
+    sa.Column("health_status", sa.String(40), nullable=False),
+    sa.Column("deleted", sa.Boolean(), nullable=False),
+    sa.Index("ix_items_vault", "vault_key"),
+)
+
+recovery_points = sa.Table(
+    "recovery_points", metadata,
+    sa.Column("item_key", sa.String(600), sa.ForeignKey("items.key", **_CASCADE), primary_key=True),
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("vault_key", sa.String(400), nullable=False),
+    sa.Column("snapshot_id", sa.String(200), nullable=False),
+    sa.Column("time", UtcDateTime(), nullable=False),
+    sa.Column("bytes_total", sa.BigInteger(), nullable=False),
+    sa.Column("files", sa.BigInteger(), nullable=False),
+    sa.Column("expiry", UtcDateTime(), nullable=True),
+    sa.Index("ix_recovery_points_item_time", "item_key", "time"),
+)
+
+operations = sa.Table(
+    "operations", metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", **_CASCADE), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("start_time", UtcDateTime(), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("job_id", sa.String(100), nullable=True),
+    sa.Column("follows_job", sa.Boolean(), nullable=False),
+    sa.Column("end_time", UtcDateTime(), nullable=True),
+    sa.Column("error_code", sa.String(200), nullable=True),
+    sa.Column("error_message", sa.Text(), nullable=True),
+    sa.Column("result", Json, nullable=False),
+    sa.Index("ix_operations_vault", "vault_key"),
+)
+
+jobs = sa.Table(
+    "jobs", metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(100), nullable=False, unique=True),
+    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", **_CASCADE), nullable=False),
+    sa.Column("operation", sa.String(40), nullable=False),
+    sa.Column("status", sa.String(40), nullable=False),
+    sa.Column("is_final", sa.Boolean(), nullable=False),
+    sa.Column("entity_friendly_name", sa.String(200), nullable=False),
+    sa.Column("start_time", UtcDateTime(), nullable=False),
+    sa.Column("end_time", UtcDateTime(), nullable=True),
+    sa.Column("activity_id", sa.String(100), nullable=False),
+    sa.Column("item_key", sa.String(600), nullable=True),
+    sa.Column("container_name", sa.String(300), nullable=False),
+    sa.Column("is_user_triggered", sa.Boolean(), nullable=False),
+    sa.Column("request", Json, nullable=False),
+    sa.Column("tasks", Json, nullable=False),
+    sa.Column("property_bag", Json, nullable=False),
+    sa.Column("error_details", Json, nullable=False),
+    sa.Column("progress_percentage", sa.Float(), nullable=True),
+    sa.Column("eta_seconds", sa.Float(), nullable=True),
+    sa.Column("cancel_requested", sa.Boolean(), nullable=False),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("lease_expires", UtcDateTime(), nullable=True),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("exclusive_key", sa.String(600), nullable=True, unique=True),
+    sa.Index("ix_jobs_vault_seq", "vault_key", "seq"),
+    sa.Index("ix_jobs_claim", "is_final", "attempts", "seq"),
+    sa.Index("ix_jobs_lease", "is_final", "lease_expires"),
+    sa.Index("ix_jobs_finished", "is_final", "end_time"),
+    sa.Index("ix_jobs_item", "item_key", "is_final"),
+    sqlite_autoincrement=True,
+)
+
+
+def upsert_row(connection: Connection, table: sa.Table, key: str, values: dict[str, Any]) -> None:
+    """Update the row with primary key ``key`` or insert it; a racing insert of the same key
+    (PostgreSQL) turns into an update instead of an error."""
+    where = table.c.key == key
+    if connection.execute(table.update().where(where).values(**values)).rowcount:
+        return
+    try:
+        with connection.begin_nested():
+            connection.execute(table.insert().values(key=key, **values))
+    except IntegrityError:
+        if not connection.execute(table.update().where(where).values(**values)).rowcount:
+            raise
