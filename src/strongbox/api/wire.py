@@ -508,7 +508,7 @@ def _schedule(schedule: dict[str, Any], policy_type: Any) -> str:
         raise InvalidPolicyInput(f"properties.policyType must be V1 or V2, got {policy_type!r}")
     if kind == "SimpleSchedulePolicy":
         if policy_type == "V2":
-            raise InvalidPolicyInput("policyType V2 needs schedulePolicyType SimpleSchedulePolicyV2")
+            raise InvalidPolicyInput(f"policyType {policy_type} needs schedulePolicyType SimpleSchedulePolicyV2")
         frequency = _choice(schedule.get("scheduleRunFrequency"), f"{path}.scheduleRunFrequency",
                             ("Daily", "Weekly"), InvalidPolicyInput)
         _datetime_list(schedule, "scheduleRunTimes", path, required=True)
@@ -516,7 +516,8 @@ def _schedule(schedule: dict[str, Any], policy_type: Any) -> str:
             _weekdays(schedule, path)
         return frequency
     if policy_type == "V1":
-        raise InvalidPolicyInput("schedulePolicyType SimpleSchedulePolicyV2 needs policyType V2")
+        raise InvalidPolicyInput(
+            f"schedulePolicyType SimpleSchedulePolicyV2 needs policyType V2, got {policy_type!r}")
     frequency = _choice(schedule.get("scheduleRunFrequency"), f"{path}.scheduleRunFrequency",
                         ("Daily", "Weekly", "Hourly"), InvalidPolicyInput)
     if frequency == "Hourly":
@@ -668,7 +669,8 @@ def parse_restore_body(body: Any) -> RestoreRequest:
                           "targetVirtualMachineId", "region")}
     missing = [key for key in _NEEDED_BY_TYPE[recovery_type] if not fields[key]]
     if missing:
-        raise InvalidRestoreRequest(f"recoveryType {recovery_type} needs properties.{', properties.'.join(missing)}")
+        needed = ", ".join(f"properties.{key}" for key in missing)
+        raise InvalidRestoreRequest(f"recoveryType {recovery_type} needs {needed}")
     return RestoreRequest(recovery_type=recovery_type,
                           recovery_point_id=fields["recoveryPointId"],
                           source_resource_id=fields["sourceResourceId"],
