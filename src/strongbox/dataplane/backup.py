@@ -1,0 +1,245 @@
+"""Backup: walk -> read -> chunk -> id -> dedupe -> compress -> encrypt -> pack -> store.
+
+Threads: the calling thread walks, reads (``readinto`` into FastCDC's ``cut_stream``, never
+a whole file) and cuts chunks; a pool of ``os.cpu_count()`` workers ids, dedupes, compresses
+and seals each chunk (BLAKE3, zstd and AES-GCM release the GIL); one uploader thread stores
+packs. Results are consumed in submission order through a bounded FIFO, which keeps both
+memory bounded and the tree in walk order. An all-zero chunk is a hole (not stored).
+Order of writes: packs, index checkpoints, tree chunks, final index, snapshot last; the
+files cache is committed only after the snapshot exists.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import threading
+import time as _time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+from strongbox.dataplane import filescache, snapshots
+from strongbox.dataplane.context import VaultContext
+from strongbox.dataplane.locks import Lock
+from strongbox.dataplane.packs import KIND_DATA, KIND_TREE
+from strongbox.dataplane.progress import CancelToken, ProgressCallback, ProgressMeter
+from strongbox.dataplane.results import BackupResult, FileWarning
+from strongbox.dataplane.scanner import Entry, name_roots, prescan, walk
+from strongbox.dataplane.tree import Node, TreeWriter
+
+_SMALL = 64 * 1024
+_Result = tuple[bytes | None, int, bytes | None]
+
+
+@dataclass
+class _FileState:
+    node: Node
+    abs_path: str
+    st: os.stat_result
+    content: list[list[Any]] = field(default_factory=list)
+    failed: bool = False
+    changed: bool = False
+
+
+class BackupRun:
+    def __init__(self, ctx: VaultContext, paths: Sequence[Path], *, meta: Mapping[str, str] | None,
+                 progress: ProgressCallback | None, cancel: CancelToken | None, time: datetime | None,
+                 cache_dir: Path | None) -> None:
+        self.ctx = ctx
+        self.roots = name_roots(paths)
+        self.meta = dict(meta or {})
+        self.progress_cb = progress
+        self.cancel = cancel or CancelToken()
+        self.time = time or datetime.now(timezone.utc)
+        self.cache_dir = cache_dir
+        self.workers = max(2, os.cpu_count() or 2)
+        self.warnings: list[FileWarning] = []
+        self._claimed: set[bytes] = set()
+        self._claim_lock = threading.Lock()
+        self._fifo: deque[tuple[str, Any, Any]] = deque()
+        self._pending = 0
+        self.files = self.dirs = 0
+        self.bytes_total = self.bytes_read = self.bytes_new = 0
+        self._inodes: dict[tuple[int, int], str] = {}
+
+    # -- worker side -------------------------------------------------------------------
+    def _process(self, data: bytes) -> _Result:
+        n = len(data)
+        if data[0] == 0 and data[-1] == 0 and data == bytes(n):
+            return None, n, None
+        cid = self.ctx.cipher.chunk_id(data)
+        if not self._claim(cid):
+            return cid, n, None
+        return cid, n, self.ctx.cipher.seal_chunk(cid, data)
+
+    def _claim(self, cid: bytes) -> bool:
+        with self._claim_lock:
+            if cid in self.ctx.index.chunks or cid in self._claimed:
+                return False
+            self._claimed.add(cid)
+            return True
+
+    # -- calling thread ----------------------------------------------------------------
+    def run(self) -> BackupResult:
+        started = _time.monotonic()
+        bytes_total, files_total = prescan(self.roots)
+        self.meter = ProgressMeter("backup", self.progress_cb, bytes_total, files_total)
+        sources = [ap for _n, ap in self.roots]
+        cpath = filescache.cache_path(self.cache_dir, self.ctx.vault_id, sources) if self.cache_dir else None
+        self.cache_in = filescache.FilesCacheReader(cpath)
+        self.cache_out = filescache.FilesCacheWriter(cpath)
+        self.cdc = self.ctx.make_cdc()
+        from strongbox.dataplane.writer import PackWriter
+        self.packs = PackWriter(self.ctx)
+        self.tree = TreeWriter(self.ctx.make_cdc(), self._tree_sink)
+        lock = Lock(self.ctx.store, exclusive=False).acquire()
+        self.lock = lock
+        pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sb-backup")
+        self.pool = pool
+        try:
+            for name, ap in sorted(self.roots, key=lambda r: r[1].split("/")):
+                for entry in walk(name, ap, self._warn):
+                    self.cancel.raise_if_cancelled()
+                    self._entry(entry)
+            self._drain(0)
+            tree_ids = self.tree.close()
+            self.packs.flush()
+            info = snapshots.SnapshotInfo(snapshots.new_id(), self.time, dict(self.roots), self.meta,
+                                          self.files, self.bytes_total, self.dirs, tree_ids)
+            snapshots.save(self.ctx.store, self.ctx.cipher, info, self.ctx.hostname)
+            self.cache_out.commit()
+        except BaseException:
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.packs.abandon()
+            self.cache_out.abort()
+            raise
+        finally:
+            pool.shutdown(wait=True)
+            self.packs.close()
+            self.cache_in.close()
+            lock.release()
+        self.meter.finish()
+        return BackupResult(info.id, self.time, self.files, self.dirs, self.bytes_total, self.bytes_read,
+                            self.bytes_new, self.packs.bytes_stored, self.warnings,
+                            _time.monotonic() - started)
+
+    def _warn(self, path: str, reason: str) -> None:
+        self.warnings.append(FileWarning(path, reason))
+
+    def _tree_sink(self, data: bytes) -> str:
+        cid = self.ctx.cipher.chunk_id(data)
+        if self._claim(cid):
+            self.packs.add(KIND_TREE, cid, self.ctx.cipher.seal_chunk(cid, data), len(data))
+        return cid.hex()
+
+    def _entry(self, e: Entry) -> None:
+        st = e.st
+        node: Node = {"p": e.tree_path, "m": stat.S_IMODE(st.st_mode), "u": st.st_uid, "g": st.st_gid,
+                      "mt": st.st_mtime_ns}
+        if stat.S_ISDIR(st.st_mode):
+            node["t"] = "d"
+            self.dirs += 1
+            self._fifo.append(("n", node, None))
+        elif stat.S_ISLNK(st.st_mode):
+            try:
+                node["l"] = os.readlink(e.abs_path)
+            except OSError as err:
+                self._warn(e.abs_path, err.strerror or str(err))
+                return
+            node["t"] = "l"
+            self._fifo.append(("n", node, None))
+        elif stat.S_ISREG(st.st_mode):
+            node["t"] = "f"
+            if st.st_nlink > 1:
+                first = self._inodes.setdefault((st.st_dev, st.st_ino), e.tree_path)
+                if first != e.tree_path:
+                    node["hl"] = first
+            self._file(e, node)
+        else:
+            self._warn(e.abs_path, "unsupported file type (device, fifo or socket): skipped")
+        self._drain(self.workers * 2 + 2)
+        self.lock.refresh()
+
+    def _file(self, e: Entry, node: Node) -> None:
+        st = e.st
+        cached = self.cache_in.lookup(e.abs_path, st.st_size, st.st_mtime_ns, st.st_ino)
+        if cached is not None and all(c[0] is None or bytes.fromhex(c[0]) in self.ctx.index.chunks
+                                      for c in cached):
+            state = _FileState(node, e.abs_path, st, cached)
+            self._fifo.append(("f", state, None))
+            self.meter.add(st.st_size, 0, e.tree_path)
+            return
+        state = _FileState(node, e.abs_path, st)
+        try:
+            fd = os.open(e.abs_path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        except OSError as err:
+            self._warn(e.abs_path, f"cannot read: {err.strerror or err}")
+            return
+        try:
+            with open(fd, "rb", buffering=0) as f:
+                try:
+                    if st.st_size < _SMALL:
+                        data = f.read(_SMALL + 1)
+                        if len(data) <= _SMALL:
+                            if data:
+                                self._submit(data, state)
+                        else:
+                            f.seek(0)
+                            self._cut(f, state)
+                    else:
+                        self._cut(f, state)
+                except OSError as err:
+                    self._warn(e.abs_path, f"read error: {err.strerror or err}")
+                    state.failed = True
+                after = os.fstat(f.fileno())
+            if not state.failed and (after.st_size != st.st_size or after.st_mtime_ns != st.st_mtime_ns):
+                state.changed = True
+                self._warn(e.abs_path, "file changed while it was read (stored as read)")
+        finally:
+            self._fifo.append(("f", state, None))
+
+    def _cut(self, f: Any, state: _FileState) -> None:
+        for c in self.cdc.cut_stream(f):
+            self.cancel.raise_if_cancelled()
+            self._submit(bytes(c.data), state)
+
+    def _submit(self, data: bytes, state: _FileState) -> None:
+        self.bytes_read += len(data)
+        fut = self.pool.submit(self._process, data)
+        self._fifo.append(("c", fut, state))
+        self._pending += 1
+        self._drain(self.workers * 2 + 2)
+
+    def _drain(self, limit: int) -> None:
+        """Consume FIFO items in order until at most ``limit`` chunks are pending."""
+        while self._fifo and (self._pending > limit or self._fifo[0][0] != "c" or limit == 0):
+            kind, a, b = self._fifo.popleft()
+            if kind == "n":
+                self.tree.add(a)
+            elif kind == "c":
+                self._pending -= 1
+                cid, n, sealed = a.result()
+                if sealed is not None:
+                    self.packs.add(KIND_DATA, cid, sealed, n)
+                    self.bytes_new += n
+                b.content.append([cid.hex() if cid else None, n])
+                self.meter.add(n, 0, b.node["p"])
+            else:
+                self._finish_file(a)
+
+    def _finish_file(self, s: _FileState) -> None:
+        if s.failed:
+            return
+        size = sum(c[1] for c in s.content)
+        s.node["s"] = size
+        s.node["c"] = s.content
+        self.tree.add(s.node)
+        self.files += 1
+        self.bytes_total += size
+        self.meter.add(0, 1)
+        if not s.changed:
+            self.cache_out.add(s.abs_path, s.st.st_size, s.st.st_mtime_ns, s.st.st_ino, s.content)

@@ -1,0 +1,308 @@
+"""Restore: tree -> plan -> parallel pack reads -> verify -> pwrite -> metadata -> rename.
+
+Invariants:
+- Nothing escapes the destination: every tree path is checked (no absolute paths, no
+  ``.``/``..``), folders are entered with ``O_NOFOLLOW`` relative to their parent, and a
+  symlink whose target points outside its root is refused (``PathEscape``) unless allowed.
+- Nothing is overwritten in place: files and symlinks are written under a fresh temp name
+  in their folder and renamed over the final name only when complete and verified.
+- Every chunk is decrypted, authenticated and checked against its id before it is written.
+  A file touched by a bad or missing chunk is not restored (its temp file is removed); all
+  other files still are; then :class:`VaultCorrupt` names the files that failed.
+- Files are restored in batches: open temp files (sparse, sized with ftruncate), group
+  their chunks by pack, read each pack in a few large ranges on a thread pool, pwrite every
+  chunk to each place it occurs, then set mode/owner/mtime and rename. Holes are never
+  written. Folder metadata is applied last, deepest first.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping, Sequence
+
+from strongbox.dataplane.context import VaultContext
+from strongbox.dataplane.dirfds import DirFds
+from strongbox.dataplane.errors import PathEscape, SnapshotNotFound, VaultCorrupt
+from strongbox.dataplane.packs import BlobRef, pack_key
+from strongbox.dataplane.progress import CancelToken, ProgressCallback, ProgressMeter
+from strongbox.dataplane.results import RestoreResult
+from strongbox.dataplane.snapshots import SnapshotInfo
+from strongbox.dataplane.tree import Node, read_tree, valid_path
+from strongbox.storage.base import StorageError
+
+BATCH_FILES = 256
+BATCH_BYTES = 512 * 1024 * 1024
+RANGE_GAP = 1024 * 1024
+RANGE_MAX = 16 * 1024 * 1024
+THREADS = 4
+_IS_ROOT = hasattr(os, "geteuid") and os.geteuid() == 0
+
+
+@dataclass
+class _File:
+    root: str
+    comps: tuple[str, ...]
+    node: Node
+    tmp: str
+    fd: int = -1
+    error: str | None = None
+
+
+def _tmp_name(name: str) -> str:
+    return f".{name[:100]}.sbtmp-{secrets.token_hex(6)}"
+
+
+def symlink_escapes(comps: tuple[str, ...], target: str) -> bool:
+    if target.startswith("/"):
+        return True
+    depth = len(comps) - 1  # folders below the root that contain the link
+    for part in target.split("/"):
+        if part == "..":
+            depth -= 1
+            if depth < 0:
+                return True
+        elif part not in ("", "."):
+            depth += 1
+    return False
+
+
+class RestoreRun:
+    def __init__(self, ctx: VaultContext, info: SnapshotInfo, target: Path | None, *,
+                 include: Sequence[str], roots: Mapping[str, Path] | None,
+                 progress: ProgressCallback | None, cancel: CancelToken | None,
+                 allow_external_symlinks: bool) -> None:
+        self.ctx = ctx
+        self.info = info
+        self.cancel = cancel or CancelToken()
+        self.allow_external = allow_external_symlinks
+        self.include = [i.strip("/") for i in include]
+        bases: dict[str, tuple[str, str]] = {}
+        if roots:
+            for name, dest in roots.items():
+                if name not in info.roots:
+                    raise SnapshotNotFound(f"recovery point {info.id[:12]} has no root named {name!r}")
+                d = os.path.abspath(os.fspath(dest))
+                bases[name] = (os.path.dirname(d), os.path.basename(d))
+        else:
+            if target is None:
+                raise PathEscape("restore needs a target folder or a roots mapping")
+            t = os.path.abspath(os.fspath(target))
+            os.makedirs(t, exist_ok=True)
+            bases = {name: (t, name) for name in info.roots}
+        for parent, _n in bases.values():
+            os.makedirs(parent, exist_ok=True)
+        self.bases = bases
+        self.dirs = DirFds(bases)
+        self.meter = ProgressMeter("restore", progress, info.bytes_total, info.files)
+        self.batch: list[_File] = []
+        self.batch_bytes = 0
+        self.dir_meta: list[tuple[str, tuple[str, ...], Node]] = []
+        self.links: list[tuple[str, tuple[str, ...], Node]] = []
+        self.failed: dict[str, str] = {}
+        self.refused: list[str] = []
+        self.files = self.ndirs = self.bytes_written = 0
+
+    def selected(self, path: str) -> bool:
+        if path.split("/", 1)[0] not in self.bases:
+            return False
+        if not self.include:
+            return True
+        return any(path == i or path.startswith(i + "/") or i.startswith(path + "/") for i in self.include)
+
+    def run(self) -> RestoreResult:
+        started = time.monotonic()
+        pool = ThreadPoolExecutor(THREADS, thread_name_prefix="sb-restore")
+        try:
+            for node in read_tree(self.info.tree, self.ctx.fetch_chunk):
+                self.cancel.raise_if_cancelled()
+                self._node(node, pool)
+            self._flush(pool)
+            self._link_all()
+            self._apply_dir_meta()
+        finally:
+            for f in self.batch:
+                if f.fd >= 0:
+                    os.close(f.fd)
+            pool.shutdown(wait=True, cancel_futures=True)
+            self.dirs.close()
+        self.meter.finish()
+        if self.refused:
+            raise PathEscape(f"{len(self.refused)} entr{'y' if len(self.refused) == 1 else 'ies'} would escape "
+                             f"the target and were not restored: " + "; ".join(self.refused[:10]))
+        if self.failed:
+            shown = "; ".join(f"{p}: {r}" for p, r in list(self.failed.items())[:10])
+            raise VaultCorrupt(f"{len(self.failed)} file(s) could not be restored (other files were): {shown}")
+        paths = [os.path.join(*self.bases[r]) for r in self.bases]
+        return RestoreResult(self.files, self.ndirs, self.bytes_written, time.monotonic() - started, paths)
+
+    # -- per node ----------------------------------------------------------------------
+    def _node(self, node: Node, pool: ThreadPoolExecutor) -> None:
+        path = node.get("p")
+        if not valid_path(path):
+            self.refused.append(f"{path!r}: not a safe relative path")
+            return
+        if not self.selected(path):
+            return
+        root, *rest = path.split("/")
+        comps = tuple(rest)
+        kind = node.get("t")
+        if kind == "d":
+            self._mkdir(root, comps)
+            self.dir_meta.append((root, comps, node))
+            self.ndirs += 1
+        elif kind == "l":
+            if not self.allow_external and symlink_escapes(comps, node["l"]):
+                self.refused.append(f"{path}: symlink points outside the restore root ({node['l']})")
+                return
+            self._symlink(root, comps, node)
+        elif kind == "f":
+            first = node.get("hl")
+            if first and valid_path(first) and self.selected(first) and first.split("/", 1)[0] == root:
+                self.links.append((root, comps, node))
+                return
+            self._add_file(root, comps, node, pool)
+
+    def _mkdir(self, root: str, comps: tuple[str, ...]) -> None:
+        pfd, name = self.dirs.locate(root, comps)
+        try:
+            os.mkdir(name, 0o700, dir_fd=pfd)
+        except FileExistsError:
+            st = os.stat(name, dir_fd=pfd, follow_symlinks=False)
+            if not stat.S_ISDIR(st.st_mode):
+                os.unlink(name, dir_fd=pfd)
+                os.mkdir(name, 0o700, dir_fd=pfd)
+
+    def _symlink(self, root: str, comps: tuple[str, ...], node: Node) -> None:
+        pfd, name = self.dirs.locate(root, comps)
+        tmp = _tmp_name(name)
+        os.symlink(node["l"], tmp, dir_fd=pfd)
+        if _IS_ROOT:
+            os.chown(tmp, node["u"], node["g"], dir_fd=pfd, follow_symlinks=False)
+        os.utime(tmp, ns=(node["mt"], node["mt"]), dir_fd=pfd, follow_symlinks=False)
+        os.rename(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
+        self.files += 1
+
+    def _add_file(self, root: str, comps: tuple[str, ...], node: Node, pool: ThreadPoolExecutor) -> None:
+        pfd, name = self.dirs.locate(root, comps)
+        f = _File(root, comps, node, _tmp_name(name))
+        f.fd = os.open(f.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                       dir_fd=pfd)
+        os.ftruncate(f.fd, int(node.get("s", 0)))
+        self.batch.append(f)
+        self.batch_bytes += int(node.get("s", 0))
+        if len(self.batch) >= BATCH_FILES or self.batch_bytes >= BATCH_BYTES:
+            self._flush(pool)
+
+    # -- batches -----------------------------------------------------------------------
+    def _flush(self, pool: ThreadPoolExecutor) -> None:
+        if not self.batch:
+            return
+        batch, self.batch, self.batch_bytes = self.batch, [], 0
+        plan: dict[bytes, dict[bytes, tuple[BlobRef, list[tuple[int, int]]]]] = {}
+        for fi, f in enumerate(batch):
+            off = 0
+            for cid_hex, n in f.node.get("c", []):
+                if cid_hex is not None:
+                    cid = bytes.fromhex(cid_hex)
+                    loc = self.ctx.index.lookup(cid)
+                    if loc is None:
+                        f.error = f"chunk {cid_hex[:16]} is missing from the vault"
+                    else:
+                        plan.setdefault(loc.pack, {}).setdefault(cid, (loc.ref, []))[1].append((fi, off))
+                off += n
+        for _ in pool.map(lambda item: self._read_pack(item[0], item[1], batch), plan.items()):
+            pass
+        for f in batch:
+            self._finish_file(f)
+
+    def _read_pack(self, pack: bytes, blobs: dict[bytes, tuple[BlobRef, list[tuple[int, int]]]],
+                   batch: list[_File]) -> None:
+        key = pack_key(pack)
+        refs = sorted(blobs.values(), key=lambda r: r[0].offset)
+        i = 0
+        while i < len(refs):
+            self.cancel.raise_if_cancelled()
+            j, start = i + 1, refs[i][0].offset
+            end = start + refs[i][0].length
+            while j < len(refs) and refs[j][0].offset - end < RANGE_GAP and \
+                    refs[j][0].offset + refs[j][0].length - start <= RANGE_MAX:
+                end = max(end, refs[j][0].offset + refs[j][0].length)
+                j += 1
+            group = refs[i:j]
+            i = j
+            try:
+                data = memoryview(self.ctx.store.get_range(key, start, end - start))
+                if len(data) != end - start:
+                    raise VaultCorrupt(f"pack {pack.hex()[:16]} is truncated")
+            except (StorageError, VaultCorrupt) as err:
+                for _ref, targets in group:
+                    for fi, _off in targets:
+                        batch[fi].error = f"pack {pack.hex()[:16]}: {err.message}"
+                continue
+            for ref, targets in group:
+                try:
+                    plain = self.ctx.cipher.open_chunk(ref.id, data[ref.offset - start:ref.offset - start + ref.length],
+                                                       ref.raw_len)
+                except VaultCorrupt as err:
+                    for fi, _off in targets:
+                        batch[fi].error = err.message
+                    continue
+                for fi, off in targets:
+                    if batch[fi].error is None:
+                        os.pwrite(batch[fi].fd, plain, off)
+                        self.meter.add(len(plain))
+
+    def _finish_file(self, f: _File) -> None:
+        node = f.node
+        pfd, name = self.dirs.locate(f.root, f.comps)
+        path = "/".join((f.root,) + f.comps)
+        try:
+            if f.error is not None:
+                self.failed[path] = f.error
+                os.unlink(f.tmp, dir_fd=pfd)
+                return
+            if _IS_ROOT:
+                os.fchown(f.fd, node["u"], node["g"])
+            os.fchmod(f.fd, node["m"])
+            os.utime(f.fd, ns=(node["mt"], node["mt"]))
+        finally:
+            os.close(f.fd)
+            f.fd = -1
+        os.rename(f.tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
+        self.files += 1
+        self.bytes_written += int(node.get("s", 0))
+        self.meter.add(0, 1, path)
+
+    def _link_all(self) -> None:
+        for root, comps, node in self.links:
+            first: str = node["hl"]
+            path = "/".join((root,) + comps)
+            if first in self.failed:
+                self.failed[path] = f"hard link to {first}, which failed"
+                continue
+            froot, *frest = first.split("/")
+            fpfd, fname = self.dirs.locate(froot, tuple(frest))
+            fpfd = os.dup(fpfd)
+            try:
+                pfd, name = self.dirs.locate(root, comps)
+                tmp = _tmp_name(name)
+                os.link(fname, tmp, src_dir_fd=fpfd, dst_dir_fd=pfd, follow_symlinks=False)
+                os.rename(tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
+            finally:
+                os.close(fpfd)
+            self.files += 1
+
+    def _apply_dir_meta(self) -> None:
+        for root, comps, node in reversed(self.dir_meta):
+            fd = self.dirs.get(root, comps)
+            if _IS_ROOT:
+                os.fchown(fd, node["u"], node["g"])
+            os.fchmod(fd, node["m"])
+            os.utime(fd, ns=(node["mt"], node["mt"]))
+

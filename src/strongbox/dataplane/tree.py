@@ -1,0 +1,80 @@
+"""The tree of a recovery point: a stream of JSON lines, one node per line, in DFS order.
+
+Each node is a JSON object. Keys:
+``p`` path (``<root name>/a/b``, '/'-separated, never absolute, no ``.``/``..``),
+``t`` type (``d`` folder, ``f`` file, ``l`` symlink), ``m`` mode (permission bits),
+``u``/``g`` uid/gid, ``mt`` mtime in ns; files add ``s`` size and ``c`` the content as a
+list of ``[chunk id hex, length]`` or ``[null, length]`` for a hole (a run of zeros that
+is restored sparse); a file whose inode was already seen in this snapshot adds ``hl``, the
+path of the first one (restore links them); symlinks add ``l``, the target.
+Children follow their folder, names sorted, so the order is lexicographic over path
+components. The stream is cut with FastCDC into tree chunks that are stored exactly like
+data chunks (kind ``tree``), so unchanged parts of the tree dedupe across snapshots.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable, Iterator
+
+from pyfastcdc import FastCDC
+
+Node = dict[str, Any]
+_FLUSH_AT = 8 * 1024 * 1024
+
+
+def encode_node(node: Node) -> bytes:
+    return json.dumps(node, separators=(",", ":")).encode() + b"\n"
+
+
+class TreeWriter:
+    """Buffers encoded nodes and hands content-defined tree chunks to ``sink``."""
+
+    def __init__(self, cdc: FastCDC, sink: Callable[[bytes], str]) -> None:
+        self._cdc = cdc
+        self._sink = sink
+        self._buf = bytearray()
+        self.chunk_ids: list[str] = []
+
+    def add(self, node: Node) -> None:
+        self._buf += encode_node(node)
+        if len(self._buf) >= _FLUSH_AT:
+            self._cut(final=False)
+
+    def _cut(self, final: bool) -> None:
+        chunks = [(c.offset, c.length) for c in self._cdc.cut_buf(bytes(self._buf))]
+        if not final:
+            chunks = chunks[:-1]  # the tail is re-cut with what follows
+        end = 0
+        for off, length in chunks:
+            self.chunk_ids.append(self._sink(bytes(self._buf[off:off + length])))
+            end = off + length
+        del self._buf[:end]
+
+    def close(self) -> list[str]:
+        if self._buf:
+            self._cut(final=True)
+        return self.chunk_ids
+
+
+def read_tree(chunk_ids: Iterable[str], fetch: Callable[[bytes], bytes]) -> Iterator[Node]:
+    tail = b""
+    for cid in chunk_ids:
+        data = tail + fetch(bytes.fromhex(cid))
+        lines = data.split(b"\n")
+        tail = lines.pop()
+        for line in lines:
+            yield json.loads(line)
+    if tail.strip():
+        yield json.loads(tail)
+
+
+def valid_path(path: str) -> bool:
+    """A tree path that cannot escape its restore root."""
+    if not isinstance(path, str) or not path or path.startswith("/") or "\0" in path:
+        return False
+    return all(part not in ("", ".", "..") for part in path.split("/"))
+
+
+def path_key(path: str) -> tuple[str, ...]:
+    return tuple(path.split("/"))

@@ -1,0 +1,103 @@
+"""Pack writer: sealed blobs -> packs -> store, then index checkpoints.
+
+Order that makes an interrupted backup safe: a pack is stored (atomic put) before any
+index file names it; index checkpoints are written every few packs and once at the end,
+and only name packs already stored. Uploads run on one background thread, at most two in
+flight, so memory stays bounded (~3 packs). An upload failure is raised on the next call.
+"""
+
+from __future__ import annotations
+
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+
+from strongbox.dataplane.context import PACK_TARGET, VaultContext
+from strongbox.dataplane.index import write_index
+from strongbox.dataplane.packs import BlobRef, PackBuilder, pack_key
+
+CHECKPOINT_PACKS = 4
+CHECKPOINT_SECONDS = 30.0
+
+
+class PackWriter:
+    def __init__(self, ctx: VaultContext, pack_target: int = PACK_TARGET) -> None:
+        self.ctx = ctx
+        self.pack_target = pack_target
+        self._builder = PackBuilder()
+        self._uploader = ThreadPoolExecutor(1, thread_name_prefix="sb-upload")
+        self._inflight: list[Future[tuple[bytes, int, list[BlobRef]]]] = []
+        self._stored: list[tuple[bytes, int, list[BlobRef]]] = []  # not yet in an index file
+        self._last_checkpoint = time.monotonic()
+        self.bytes_stored = 0
+        self.index_files: list[str] = []
+
+    def add(self, kind: int, chunk_id: bytes, sealed: bytes, raw_len: int) -> None:
+        self._builder.add(kind, chunk_id, sealed, raw_len)
+        if len(self._builder) >= self.pack_target:
+            self._seal_pack()
+
+    def _seal_pack(self) -> None:
+        if not self._builder.entries:
+            return
+        entries = self._builder.entries
+        pid, data = self._builder.finish(self.ctx.cipher)
+        self._builder = PackBuilder()
+        while len(self._inflight) >= 2:
+            self._collect(self._inflight.pop(0))
+        self._inflight.append(self._uploader.submit(self._upload, pid, data, entries))
+        self._maybe_checkpoint()
+
+    def _upload(self, pid: bytes, data: bytes, entries: list[BlobRef]) -> tuple[bytes, int, list[BlobRef]]:
+        self.ctx.store.put(pack_key(pid), data)
+        return pid, len(data), entries
+
+    def _collect(self, fut: Future[tuple[bytes, int, list[BlobRef]]]) -> None:
+        pid, size, entries = fut.result()
+        self.bytes_stored += size
+        self._stored.append((pid, size, entries))
+        self.ctx.index.add_pack(pid, size, entries, None)
+
+    def _maybe_checkpoint(self) -> None:
+        done = [f for f in self._inflight if f.done()]
+        for f in done:
+            self._inflight.remove(f)
+            self._collect(f)
+        if self._stored and (len(self._stored) >= CHECKPOINT_PACKS
+                             or time.monotonic() - self._last_checkpoint > CHECKPOINT_SECONDS):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        if not self._stored:
+            return
+        key = write_index(self.ctx.store, self.ctx.cipher, self._stored)
+        for pid, _size, _e in self._stored:
+            self.ctx.index.packs[pid].index_files.add(key)
+        self.bytes_stored += self.ctx.store.size(key) if hasattr(self.ctx.store, "size") else 0
+        self.index_files.append(key)
+        self._stored = []
+        self._last_checkpoint = time.monotonic()
+
+    def flush(self) -> None:
+        """Store the open pack, wait for every upload and write the final index checkpoint."""
+        self._seal_pack()
+        while self._inflight:
+            self._collect(self._inflight.pop(0))
+        self.checkpoint()
+
+    def abandon(self) -> None:
+        """After a failure: index what was stored (best effort) and stop the uploader."""
+        try:
+            for f in self._inflight:
+                try:
+                    self._collect(f)
+                except Exception:  # noqa: BLE001 - the original error is what matters
+                    pass
+            self._inflight = []
+            self.checkpoint()
+        except Exception:  # noqa: BLE001
+            pass
+        finally:
+            self._uploader.shutdown(wait=True)
+
+    def close(self) -> None:
+        self._uploader.shutdown(wait=True)

@@ -1,0 +1,116 @@
+"""Local-disk blob store: one file per key under a root folder.
+
+Writes are atomic and durable: data goes to a unique temp file in the destination folder,
+is fsynced, renamed over the final name, and the folder is fsynced. A crash leaves at most
+a stray ``*.tmp-*`` file, which ``list`` never reports. ENOSPC/EDQUOT become
+:class:`StorageFull`; other OS errors become :class:`StorageError`.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import secrets
+from pathlib import Path
+from typing import Iterator
+
+from strongbox.storage.base import BlobNotFound, StorageError, StorageFull, check_key
+
+_TMP_MARK = ".tmp-"
+
+
+def _raise_for(err: OSError, key: str) -> None:
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        raise StorageFull(f"no space left writing {key}") from err
+    raise StorageError(f"{key}: {err.strerror or err}") from err
+
+
+class LocalStore:
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def _path(self, key: str) -> Path:
+        return self.root / check_key(key)
+
+    def get(self, key: str) -> bytes:
+        try:
+            with open(self._path(key), "rb") as f:
+                return f.read()
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+        except OSError as err:
+            _raise_for(err, key)
+            raise
+
+    def get_range(self, key: str, offset: int, length: int) -> bytes:
+        try:
+            fd = os.open(self._path(key), os.O_RDONLY)
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
+        except OSError as err:
+            _raise_for(err, key)
+            raise
+        try:
+            return os.pread(fd, length, offset)
+        finally:
+            os.close(fd)
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        tmp = path.with_name(f"{path.name}{_TMP_MARK}{secrets.token_hex(6)}")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            try:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(fd, view):]
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+            dfd = os.open(path.parent, os.O_RDONLY | os.O_DIRECTORY)
+            try:
+                os.fsync(dfd)
+            finally:
+                os.close(dfd)
+        except OSError as err:
+            try:
+                tmp.unlink()
+            except OSError:
+                pass
+            _raise_for(err, key)
+
+    def delete(self, key: str) -> None:
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as err:
+            _raise_for(err, key)
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def list(self, prefix: str = "") -> Iterator[str]:
+        base = self.root
+        # Walk only the deepest folder the prefix names, not the whole store.
+        head = prefix.rsplit("/", 1)[0] if "/" in prefix else ""
+        start = base / head if head else base
+        if not start.is_dir():
+            return
+        for dirpath, dirnames, filenames in os.walk(start):
+            dirnames.sort()
+            rel = os.path.relpath(dirpath, base)
+            for name in sorted(filenames):
+                if _TMP_MARK in name:
+                    continue
+                key = name if rel == "." else f"{rel}/{name}".replace(os.sep, "/")
+                if key.startswith(prefix):
+                    yield key
+
+    def size(self, key: str) -> int:
+        try:
+            return self._path(key).stat().st_size
+        except FileNotFoundError:
+            raise BlobNotFound(key) from None
