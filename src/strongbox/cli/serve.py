@@ -1,12 +1,53 @@
-"""Placeholder: `strongbox serve` (filled in by its owner)."""
+"""`strongbox serve`: the API, the workers and the reaper in one process."""
 
 from __future__ import annotations
+
+import logging
+import socket
+from pathlib import Path
+from typing import Optional
 
 import typer
 
 
 def register(app: typer.Typer) -> None:
     @app.command()
-    def serve() -> None:
+    def serve(
+        config: Optional[Path] = typer.Option(None, "--config", "-c", help="TOML config file."),
+        data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Data folder (database, vaults, keys)."),
+        host: Optional[str] = typer.Option(None, "--host", help="Address to listen on."),
+        port: Optional[int] = typer.Option(None, "--port", help="Port to listen on."),
+        http: bool = typer.Option(False, "--http", help="Serve plain HTTP instead of HTTPS."),
+    ) -> None:
         """Run the API, workers and scheduler in one process."""
-        raise typer.Exit(1)
+        import uvicorn
+
+        from strongbox.bootstrap import build_service
+        from strongbox.certs import ensure_tls
+        from strongbox.config import load_settings
+        from strongbox.demo import ensure_demo
+
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        settings = load_settings(config, data_dir=data_dir, host=host, port=port, tls=False if http else None)
+        if settings.is_demo:
+            ensure_demo(settings.data_dir)
+        service = build_service(settings)
+        server = settings.server
+        ssl: dict[str, str] = {}
+        scheme = "http"
+        if server.tls:
+            files = ensure_tls(settings.tls_dir, [server.host, socket.gethostname()])
+            ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
+            scheme = "https"
+            typer.echo(f"TLS certificate authority (trust this in clients): {files.ca_cert}")
+        typer.echo(f"data folder: {settings.data_dir}")
+        if settings.is_demo:
+            typer.echo("no config given: serving the demo source 'demo-vm' "
+                       "(subscription 00000000-0000-0000-0000-000000000000, resource group demo-rg)")
+        typer.echo(f"strongbox listening on {scheme}://{server.host}:{server.port}", )
+        service.start_background()
+        try:
+            uvicorn.run(service.arm.asgi(), host=server.host, port=server.port, log_level="warning",
+                        access_log=False, **ssl)  # type: ignore[arg-type]
+        finally:
+            service.stop()

@@ -128,3 +128,5 @@ class JobReporter:
             if not self._save(self.job):
                 self.lease_lost = True
                 self.cancel.cancel()
+            elif self.job.cancel_requested:   # the save read back a cancel request
+                self.cancel.cancel()

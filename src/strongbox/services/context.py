@@ -43,4 +43,5 @@ class ServiceContext:
     vault_storage: VaultStorage
     exports_dir: Path
     limits: Limits = field(default_factory=Limits)
+    signing_key: bytes = b""          # signs export download links (SAS-like)
     clock: Callable[[], datetime] = utc_now

@@ -7,6 +7,7 @@ in between leaves points that still restore, never points whose data is gone.
 
 from __future__ import annotations
 
+import zlib
 from typing import cast
 
 from strongbox.dataplane.repository import Repository
@@ -29,7 +30,7 @@ def run_configure(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
             item = ProtectedItem(vault_key=subjects.vault.key, subscription=subjects.vault.subscription,
                                  resource_group=subjects.source.resource_group, vm_name=subjects.source.name,
                                  policy_name=policy_name, protection_state=ProtectionState.IR_PENDING,
-                                 created=ctx.clock(), data_id=str(abs(hash(job.item_key)) % 10**14),
+                                 created=ctx.clock(), data_id=str(zlib.crc32((job.item_key or '').encode()) * 1000 + 17),
                                  last_backup_status=LastBackupStatus.IR_PENDING)
         else:
             item.policy_name = policy_name

@@ -1,0 +1,179 @@
+"""Handlers for jobs (list, get, cancel, export) and for every operation status and
+result URL a 202 can point at."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import datetime, timedelta
+
+from strongbox.api import wire
+from strongbox.api.call import Call, Reply
+from strongbox.api.filters import JobQuery, job_filter
+from strongbox.api.timefmt import iso
+from strongbox.api.vault_ops import vault_of
+from strongbox.domain.errors import AuthenticationFailed, InvalidParameter, NotFound
+from strongbox.domain.jobs import JobOperation
+from strongbox.domain.operations import OperationKind
+from strongbox.persistence.jobs import JobFilter
+from strongbox.services import jobs, protection
+from strongbox.services.operations import OperationView, get_operation
+
+EXPORT_LINK_TTL = timedelta(minutes=15)
+
+
+def _job_filter(q: JobQuery) -> JobFilter:
+    return JobFilter(status=q.status, operation=q.operation, backup_management_type=q.backup_management_type,
+                     job_id=q.job_id, start_from=q.start_from, start_to=q.start_to)
+
+
+def _vault_path(call: Call) -> str:
+    v = vault_of(call)
+    return wire.vault_id(v.subscription, v.resource_group, v.name)
+
+
+def backup_jobs_list(call: Call) -> Reply:
+    vault = vault_of(call)
+    flt = _job_filter(job_filter(call.filter))
+    token = call.skip_token
+    cursor: int | None = None
+    if token:
+        if not token.isdigit():
+            raise InvalidParameter(f"$skipToken '{token[:40]}' is not a token this server issued")
+        cursor = int(token)
+    page, next_cursor = jobs.list_jobs(call.ctx, vault, flt, after_seq=cursor, limit=call.ctx.limits.page_size)
+    now = call.ctx.clock()
+    next_link = None
+    if next_cursor is not None:
+        extra = {"$skiptoken": str(next_cursor)}
+        if call.filter:
+            extra["$filter"] = call.filter
+        next_link = call.url(f"{_vault_path(call)}/backupJobs", **extra)
+    return Reply(200, wire.page([wire.job_resource(j, vault, now=now) for j in page], next_link))
+
+
+def job_details_get(call: Call) -> Reply:
+    vault = vault_of(call)
+    job = jobs.get_job(call.ctx, vault, call.params["jobName"])
+    return Reply(200, wire.job_resource(job, vault, now=call.ctx.clock()))
+
+
+def job_cancellations_trigger(call: Call) -> Reply:
+    vault = vault_of(call)
+    op = jobs.cancel_job(call.ctx, vault, call.params["jobName"])
+    return Reply(202, headers=call.async_headers(
+        location=f"{_vault_path(call)}/backupJobs/{call.params['jobName']}/operationResults/{op.id}"))
+
+
+def job_operation_results_get(call: Call) -> Reply:
+    view = _op(call, (OperationKind.CANCEL,))
+    if view.job is None or view.job.id.lower() != call.params["jobName"].lower():
+        raise NotFound(f"operation {call.params['operationId']} does not belong to job {call.params['jobName']}")
+    return _result_reply(call, view, location=call.path)
+
+
+def jobs_export(call: Call) -> Reply:
+    vault = vault_of(call)
+    flt = _job_filter(job_filter(call.filter))
+    now = call.ctx.clock()
+    op = jobs.export_jobs(call.ctx, vault, flt, lambda j: wire.job_resource(j, vault, now=now))
+    return Reply(202, headers=call.async_headers(location=f"{_vault_path(call)}/backupJobs/operationResults/{op.id}"))
+
+
+def _export_signature(key: bytes, op_id: str, expires: str) -> str:
+    return hmac.new(key, f"{op_id}\n{expires}".encode(), hashlib.sha256).hexdigest()
+
+
+def export_jobs_operation_results_get(call: Call) -> Reply:
+    view = _op(call, (OperationKind.EXPORT,))
+    if not view.done:
+        loc = call.url(call.path)
+        return Reply(202, wire.export_result(None, None, location=loc, retry_after=call.ctx.limits.retry_after),
+                     headers={"Location": loc, "Retry-After": str(call.ctx.limits.retry_after)})
+    expires = iso(call.ctx.clock() + EXPORT_LINK_TTL)
+    sig = _export_signature(call.ctx.signing_key, view.operation.id, expires)
+    blob_url = f"{call.base_url}/strongbox/exports/{view.operation.id}.json"
+    sas = f"?se={expires}&sig={sig}"
+    return Reply(200, wire.export_result(blob_url, sas, location=None, retry_after=call.ctx.limits.retry_after))
+
+
+def export_download(call: Call) -> Reply:
+    """The export 'blob': readable with its SAS-like query (no bearer token), for 15 minutes."""
+    name = call.params["blobName"]
+    op_id = name[:-5] if name.endswith(".json") else name
+    expires, sig = call.query.get("se", ""), call.query.get("sig", "")
+    good = _export_signature(call.ctx.signing_key, op_id, expires)
+    if not sig or not hmac.compare_digest(sig, good):
+        raise AuthenticationFailed("the export link's signature is invalid")
+    try:
+        deadline = datetime.fromisoformat(expires.replace("Z", "+00:00"))
+    except ValueError:
+        raise AuthenticationFailed("the export link's expiry is invalid") from None
+    if deadline < call.ctx.clock():
+        raise AuthenticationFailed("the export link has expired; read the operation result again for a new one")
+    path = call.ctx.exports_dir / f"{op_id}.json"
+    if not path.is_file():
+        raise NotFound(f"export {op_id} was not found")
+    return Reply(200, path.read_bytes(), headers={"Content-Type": "application/json"})
+
+
+# --- operation status and results --------------------------------------------------------------
+
+ITEM_KINDS = (OperationKind.ITEM, OperationKind.VAULT)
+
+
+def _op(call: Call, kinds: tuple[OperationKind, ...]) -> OperationView:
+    return get_operation(call.ctx, vault_of(call), call.params["operationId"], kinds)
+
+
+def _status_reply(view: OperationView, id_path: str | None = None) -> Reply:
+    op = view.operation
+    op.error_code, op.error_message = view.error_code, view.error_message
+    end = view.job.end_time if (view.job is not None and op.follows_job) else None
+    return Reply(200, wire.operation_status(op, view.status, job_id=op.job_id, id_path=id_path, end_time=end))
+
+
+def _result_reply(call: Call, view: OperationView, *, location: str) -> Reply:
+    if not view.done:
+        return Reply(202, headers={"Location": call.url(location), "Retry-After": str(call.ctx.limits.retry_after)})
+    return Reply(204)
+
+
+def protected_item_operation_statuses_get(call: Call) -> Reply:
+    return _status_reply(_op(call, ITEM_KINDS))
+
+
+def protected_item_operation_results_get(call: Call) -> Reply:
+    view = _op(call, ITEM_KINDS)
+    if not view.done:
+        return _result_reply(call, view, location=call.path)
+    job = view.job
+    if job is not None and job.operation in (JobOperation.CONFIGURE_BACKUP, JobOperation.DISABLE_BACKUP):
+        vault = vault_of(call)
+        try:
+            item = protection.get_item(call.ctx, vault, call.params["containerName"], call.params["protectedItemName"])
+        except NotFound:
+            return Reply(204)
+        return Reply(200, wire.protected_item_resource(item.item, item.source, vault, last_point=item.last_point,
+                                                       oldest_point=item.oldest_point, point_count=item.point_count))
+    return Reply(204)
+
+
+def backup_operation_statuses_get(call: Call) -> Reply:
+    return _status_reply(_op(call, ITEM_KINDS))
+
+
+def backup_operation_results_get(call: Call) -> Reply:
+    return _result_reply(call, _op(call, ITEM_KINDS), location=call.path)
+
+
+def refresh_operation_results_get(call: Call) -> Reply:
+    return _result_reply(call, _op(call, (OperationKind.FABRIC,)), location=call.path)
+
+
+def refresh_operation_statuses_get(call: Call) -> Reply:
+    view = _op(call, (OperationKind.FABRIC,))
+    return _status_reply(view, id_path=f"{_vault_path(call)}/backupFabrics/{call.params['fabricName']}"
+                                       f"/operationsStatus/{view.operation.id}")
+
+

@@ -1,0 +1,104 @@
+"""The only wiring: settings in, a running service out.
+
+Builds the database, the vault storage adapter over the data plane, the service context,
+the ARM app, the worker pool and the reaper. Nothing here runs at import time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+from strongbox.api.app import ArmApp
+from strongbox.api.routes import build_router
+from strongbox.config import Settings, master_key
+from strongbox.dataplane.repository import Repository
+from strongbox.domain.jobs import JobOperation
+from strongbox.domain.sources import RestoreLocation, Source
+from strongbox.engine.handlers.backup import run_backup
+from strongbox.engine.handlers.protection import run_configure, run_delete_data, run_disable
+from strongbox.engine.handlers.restore import run_restore
+from strongbox.engine.reaper import Reaper, reap
+from strongbox.engine.worker import Handler, WorkerPool
+from strongbox.persistence.database import Database
+from strongbox.services.catalog import SourceCatalog
+from strongbox.services.context import Limits, ServiceContext
+from strongbox.services.tokens import TokenService
+from strongbox.storage.local import LocalStore
+
+HANDLERS: dict[JobOperation, Handler] = {
+    JobOperation.BACKUP: run_backup,
+    JobOperation.RESTORE: run_restore,
+    JobOperation.CONFIGURE_BACKUP: run_configure,
+    JobOperation.DISABLE_BACKUP: run_disable,
+    JobOperation.DELETE_BACKUP_DATA: run_delete_data,
+}
+
+
+class LocalVaultStorage:
+    """Vault repositories as folders under ``data_dir/vaults/{storage id}``, each unlocked by
+    a secret derived from the server's master key."""
+
+    def __init__(self, root: Path, secret: bytes, cache_root: Path) -> None:
+        self.root, self.secret, self.cache_root = root, secret, cache_root
+
+    def _passphrase(self, storage_id: str) -> bytes:
+        return hashlib.blake2b(storage_id.encode(), key=self.secret, digest_size=32).hexdigest().encode()
+
+    def create(self, storage_id: str) -> None:
+        Repository.init(LocalStore(self.root / storage_id), self._passphrase(storage_id))
+
+    def destroy(self, storage_id: str) -> None:
+        shutil.rmtree(self.root / storage_id, ignore_errors=True)
+        shutil.rmtree(self.cache_root / storage_id, ignore_errors=True)
+
+    def open(self, storage_id: str) -> Repository:
+        return Repository.open(LocalStore(self.root / storage_id), self._passphrase(storage_id),
+                               cache_dir=self.cache_root / storage_id)
+
+
+def build_catalog(settings: Settings) -> SourceCatalog:
+    sources = [Source(s.subscription, s.resource_group, s.name, tuple(s.paths)) for s in settings.sources]
+    locations = [RestoreLocation(r.subscription, r.resource_group, r.name, r.path) for r in settings.restore_locations]
+    return SourceCatalog(sources, locations)
+
+
+@dataclass
+class Service:
+    settings: Settings
+    ctx: ServiceContext
+    tokens: TokenService
+    arm: ArmApp
+    workers: WorkerPool
+    reaper: Reaper
+
+    def start_background(self) -> None:
+        reap(self.ctx, at_start=True)
+        self.workers.start()
+        self.reaper.start()
+
+    def stop(self) -> None:
+        self.workers.stop()
+        self.reaper.stop()
+        self.ctx.db.dispose()
+
+
+def build_service(settings: Settings, *, workers: int | None = None) -> Service:
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    db = Database(settings.database_url)
+    db.migrate()
+    secret = master_key(settings)
+    storage = LocalVaultStorage(settings.vaults_dir, secret, settings.cache_dir)
+    server = settings.server
+    limits = Limits(retry_after=server.retry_after, page_size=server.page_size,
+                    lease_seconds=float(server.lease_seconds), job_retention_days=server.job_retention_days)
+    ctx = ServiceContext(db=db, catalog=build_catalog(settings), vault_storage=storage,
+                         exports_dir=settings.data_dir / "exports", limits=limits,
+                         signing_key=hashlib.sha256(b"exports" + secret).digest())
+    tokens = TokenService(settings.keys_dir, server.tenant_id)
+    arm = ArmApp(ctx, build_router(), tokens)
+    pool = WorkerPool(ctx, HANDLERS, size=server.workers if workers is None else workers)
+    reaper = Reaper(ctx, interval=max(1.0, server.lease_seconds / 3))
+    return Service(settings=settings, ctx=ctx, tokens=tokens, arm=arm, workers=pool, reaper=reaper)
