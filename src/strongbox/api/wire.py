@@ -508,9 +508,10 @@ def _schedule(schedule: dict[str, Any], policy_type: Any) -> str:
         raise InvalidPolicyInput(f"properties.policyType must be V1 or V2, got {policy_type!r}")
     if kind == "SimpleSchedulePolicy":
         if policy_type == "V2":
-            raise InvalidPolicyInput(f"policyType {policy_type} needs schedulePolicyType SimpleSchedulePolicyV2")
-        frequency = _choice(schedule.get("scheduleRunFrequency"), f"{path}.scheduleRunFrequency",
-                            ("Daily", "Weekly"), InvalidPolicyInput)
+            raise InvalidPolicyInput(
+                f"policyType {policy_type} needs schedulePolicyType SimpleSchedulePolicyV2")
+        frequency: str = _choice(schedule.get("scheduleRunFrequency"), f"{path}.scheduleRunFrequency",
+                                 ("Daily", "Weekly"), InvalidPolicyInput)
         _datetime_list(schedule, "scheduleRunTimes", path, required=True)
         if frequency == "Weekly":
             _weekdays(schedule, path)
@@ -523,7 +524,8 @@ def _schedule(schedule: dict[str, Any], policy_type: Any) -> str:
     if frequency == "Hourly":
         hourly = _policy_object(schedule, "hourlySchedule", path)
         _choice(hourly.get("interval"), f"{path}.hourlySchedule.interval", (4, 6, 8, 12), InvalidPolicyInput)
-        _datetime_value(hourly.get("scheduleWindowStartTime"), f"{path}.hourlySchedule.scheduleWindowStartTime")
+        _datetime_value(hourly.get("scheduleWindowStartTime"),
+                        f"{path}.hourlySchedule.scheduleWindowStartTime")
         _int(hourly, "scheduleWindowDuration", f"{path}.hourlySchedule", InvalidPolicyInput,
              minimum=1, maximum=24, required=True)
     elif frequency == "Daily":
