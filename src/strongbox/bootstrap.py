@@ -93,7 +93,8 @@ def build_service(settings: Settings, *, workers: int | None = None) -> Service:
     storage = LocalVaultStorage(settings.vaults_dir, secret, settings.cache_dir)
     server = settings.server
     limits = Limits(retry_after=server.retry_after, page_size=server.page_size,
-                    lease_seconds=float(server.lease_seconds), job_retention_days=server.job_retention_days)
+                    lease_seconds=float(server.lease_seconds), job_retention_days=server.job_retention_days,
+                    io_limit_mbps=server.io_limit_mbps)
     ctx = ServiceContext(db=db, catalog=build_catalog(settings), vault_storage=storage,
                          exports_dir=settings.data_dir / "exports", limits=limits,
                          signing_key=hashlib.sha256(b"exports" + secret).digest())

@@ -72,6 +72,7 @@ class ServerSettings:
     lease_seconds: int = 30
     page_size: int = 200
     tenant_id: str = DEFAULT_TENANT_ID
+    io_limit_mbps: int = 0          # cap on backup/restore throughput per job in MB/s; 0: no cap
 
 
 @dataclass(frozen=True)
@@ -208,6 +209,7 @@ _SERVER: dict[str, Check] = {
     "lease_seconds": _integer(5, 3600),
     "page_size": _integer(1, 1000),
     "tenant_id": _guid,
+    "io_limit_mbps": _integer(0, 100000),
 }
 _DATABASE: dict[str, Check] = {"url": _text}
 _SOURCE: dict[str, Check] = {

@@ -91,10 +91,17 @@ class JobReporter:
         with self._lock:
             self.job.error_details.append(detail)
 
-    def data_progress(self, task_name: str) -> Callable[[Progress], None]:
-        """A data-plane progress callback that drives one task and the job's percent/ETA."""
+    def data_progress(self, task_name: str, io_limit_mbps: int = 0) -> Callable[[Progress], None]:
+        """A data-plane progress callback that drives one task and the job's percent/ETA.
+
+        With ``io_limit_mbps`` it also paces the work: the data plane calls back from the
+        thread that reads, so sleeping here holds the job to that rate."""
 
         def on_progress(p: Progress) -> None:
+            if io_limit_mbps and p.bytes_done:
+                ahead = p.bytes_done / (io_limit_mbps * 1e6) - p.elapsed
+                if ahead > 0:
+                    self.cancel.wait(min(ahead, 1.0))
             percent = 100.0 * p.bytes_done / p.bytes_total if p.bytes_total else (
                 100.0 * p.files_done / p.files_total if p.files_total else 0.0)
             details = (f"{p.files_done}/{p.files_total} files, {p.bytes_done}/{p.bytes_total} bytes, "

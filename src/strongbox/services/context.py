@@ -34,6 +34,7 @@ class Limits:
     page_size: int = 200
     lease_seconds: float = 30.0
     job_retention_days: int = 30
+    io_limit_mbps: int = 0
 
 
 @dataclass

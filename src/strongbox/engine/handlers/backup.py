@@ -31,7 +31,7 @@ def run_backup(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
     assert item is not None
     rep.bag(**{"VM Name": source.name})
     rep.start_task(SNAPSHOT, details="scanning " + ", ".join(str(p) for p in source.paths))
-    transfer_progress = rep.data_progress(TRANSFER)
+    transfer_progress = rep.data_progress(TRANSFER, ctx.limits.io_limit_mbps)
 
     def on_progress(p: Progress) -> None:
         if p.phase == "scan":

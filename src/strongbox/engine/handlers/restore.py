@@ -29,7 +29,7 @@ def run_restore(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
     snapshot = repo.snapshot(str(job.request["snapshot_id"]))
     rep.finish_task(READ, details=f"{snapshot.files} files, {snapshot.bytes_total} bytes in recovery point")
     rep.start_task(TRANSFER)
-    progress = rep.data_progress(TRANSFER)
+    progress = rep.data_progress(TRANSFER, ctx.limits.io_limit_mbps)
     if job.request["recovery_type"] == "OriginalLocation":
         declared = {str(p) for p in source.paths}
         roots = {name: Path(original) for name, original in snapshot.roots.items() if original in declared}
