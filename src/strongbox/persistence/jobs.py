@@ -32,6 +32,7 @@ JSON layouts: ``tasks`` is a list of ``{"name", "status", "start_time", "end_tim
 
 from __future__ import annotations
 
+import builtins
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -87,15 +88,15 @@ class JobRepository:
         for _ in range(3):  # a holder can finish between our failed insert and our look-up
             try:
                 with self._c.begin_nested():
-                    job.seq = int(self._c.execute(jobs.insert().values(**values)).inserted_primary_key[0])
+                    job.seq = self._c.execute(jobs.insert().values(**values).returning(jobs.c.seq)).scalar_one()
                 return job
             except IntegrityError:
                 if self._exists(job.id):
                     raise Conflict(f"job '{job.id}' already exists") from None
-                holder = key and self._c.execute(sa.select(jobs.c.id).where(jobs.c.exclusive_key == key)
-                                                 ).scalar_one_or_none()
-                if holder:
-                    raise ItemBusy(job_id=holder, exclusive_key=key or "") from None
+                holder = None if key is None else self._c.execute(
+                    sa.select(jobs.c.id).where(jobs.c.exclusive_key == key)).scalar_one_or_none()
+                if key is not None and holder is not None:
+                    raise ItemBusy(job_id=holder, exclusive_key=key) from None
         raise Conflict(f"job '{job.id}' could not be added")
 
     def get(self, job_id: str) -> Job | None:
@@ -131,7 +132,7 @@ class JobRepository:
         rows = self._c.execute(query.order_by(jobs.c.seq.desc()).limit(limit))
         return [_job(row) for row in rows]
 
-    def active_for_item(self, item_key: str) -> list[Job]:
+    def active_for_item(self, item_key: str) -> builtins.list[Job]:
         """The item's unfinished jobs, oldest first."""
         rows = self._c.execute(sa.select(jobs).where(jobs.c.item_key == item_key, _UNFINISHED)
                                .order_by(jobs.c.seq))
@@ -200,7 +201,7 @@ class JobRepository:
                                    else_=jobs.c.status)))
         return self.get(job_id)
 
-    def expired(self, now: datetime) -> list[Job]:
+    def expired(self, now: datetime) -> builtins.list[Job]:
         """Started, unfinished jobs whose lease ran out before ``now``: their worker is gone."""
         rows = self._c.execute(sa.select(jobs).where(_UNFINISHED, jobs.c.attempts > 0, jobs.c.lease_expires < now)
                                .order_by(jobs.c.seq))

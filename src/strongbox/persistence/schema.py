@@ -64,8 +64,6 @@ Json: sa.types.TypeEngine[Any] = sa.JSON()
 # SQLite's AUTOINCREMENT needs exactly "INTEGER PRIMARY KEY".
 SeqType: sa.types.TypeEngine[int] = sa.BigInteger().with_variant(sa.Integer(), "sqlite")
 
-_CASCADE = {"ondelete": "CASCADE"}
-
 vaults = sa.Table(
     "vaults", metadata,
     sa.Column("key", sa.String(400), primary_key=True),
@@ -86,7 +84,7 @@ vaults = sa.Table(
 policies = sa.Table(
     "policies", metadata,
     sa.Column("key", sa.String(600), primary_key=True),
-    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", **_CASCADE), nullable=False),
+    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", ondelete="CASCADE"), nullable=False),
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("settings", Json, nullable=False),
     sa.Column("created", UtcDateTime(), nullable=False),
@@ -97,7 +95,7 @@ policies = sa.Table(
 items = sa.Table(
     "items", metadata,
     sa.Column("key", sa.String(600), primary_key=True),
-    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", **_CASCADE), nullable=False),
+    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", ondelete="CASCADE"), nullable=False),
     sa.Column("subscription", sa.String(100), nullable=False),
     sa.Column("resource_group", sa.String(100), nullable=False),
     sa.Column("vm_name", sa.String(100), nullable=False),
@@ -114,7 +112,7 @@ items = sa.Table(
 
 recovery_points = sa.Table(
     "recovery_points", metadata,
-    sa.Column("item_key", sa.String(600), sa.ForeignKey("items.key", **_CASCADE), primary_key=True),
+    sa.Column("item_key", sa.String(600), sa.ForeignKey("items.key", ondelete="CASCADE"), primary_key=True),
     sa.Column("id", sa.String(100), primary_key=True),
     sa.Column("vault_key", sa.String(400), nullable=False),
     sa.Column("snapshot_id", sa.String(200), nullable=False),
@@ -128,7 +126,7 @@ recovery_points = sa.Table(
 operations = sa.Table(
     "operations", metadata,
     sa.Column("id", sa.String(100), primary_key=True),
-    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", **_CASCADE), nullable=False),
+    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", ondelete="CASCADE"), nullable=False),
     sa.Column("kind", sa.String(20), nullable=False),
     sa.Column("start_time", UtcDateTime(), nullable=False),
     sa.Column("status", sa.String(20), nullable=False),
@@ -145,7 +143,7 @@ jobs = sa.Table(
     "jobs", metadata,
     sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
     sa.Column("id", sa.String(100), nullable=False, unique=True),
-    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", **_CASCADE), nullable=False),
+    sa.Column("vault_key", sa.String(400), sa.ForeignKey("vaults.key", ondelete="CASCADE"), nullable=False),
     sa.Column("operation", sa.String(40), nullable=False),
     sa.Column("status", sa.String(40), nullable=False),
     sa.Column("is_final", sa.Boolean(), nullable=False),
