@@ -321,17 +321,28 @@ def write_file(root: Path, seed: str, spec: FileSpec) -> None:
                 left -= n
 
 
-def _read_marker(workdir: Path) -> dict | None:
+def data_dir(workdir: Path, seed: str, size_mib: int) -> Path:
+    """One directory per (size, seed), so a --quick run does not evict the full data set."""
+    tag = seed if seed.isalnum() and len(seed) <= 16 else hashlib.blake2b(seed.encode(), digest_size=4).hexdigest()
+    return workdir / f"data-{size_mib}m-seed-{tag}"
+
+
+def marker_path(root: Path) -> Path:
+    return root.parent / (root.name + "." + MARKER)
+
+
+def read_marker(root: Path) -> dict | None:
     try:
-        return json.loads((workdir / MARKER).read_text())
+        return json.loads(marker_path(root).read_text())
     except (OSError, ValueError):
         return None
 
 
-def _write_marker(workdir: Path, info: dict) -> None:
-    tmp = workdir / (MARKER + ".tmp")
+def _write_marker(root: Path, info: dict) -> None:
+    mp = marker_path(root)
+    tmp = mp.parent / (mp.name + ".tmp")
     tmp.write_text(json.dumps(info, indent=2) + "\n")
-    os.replace(tmp, workdir / MARKER)
+    os.replace(tmp, mp)
 
 
 def _tree_matches(root: Path, plan: Plan) -> bool:
@@ -345,39 +356,39 @@ def _tree_matches(root: Path, plan: Plan) -> bool:
 
 
 def ensure_dataset(workdir: Path, seed: str, size_mib: int, log=print) -> tuple[Path, Plan, str]:
-    """Make ``workdir/data`` hold the clean data set; reuse or repair when possible.
+    """Make ``data_dir(workdir, seed, size_mib)`` hold the clean data set; reuse or repair it.
 
     Returns (root, plan, how) where how is "generated", "reused" or "reverted".
     """
     workdir.mkdir(parents=True, exist_ok=True)
-    root = workdir / "data"
+    root = data_dir(workdir, seed, size_mib)
     total = size_mib * MIB
     plan = make_plan(seed, total)
     want = {"version": GEN_VERSION, "seed": seed, "size_mib": size_mib}
-    m = _read_marker(workdir)
+    m = read_marker(root)
     if m and all(m.get(k) == v for k, v in want.items()) and m.get("state") in ("clean", "changing", "changed"):
         how = "reused"
         if m["state"] != "clean":
             revert_change(root, plan, make_change_plan(plan))
             how = "reverted"
         if _tree_matches(root, plan):
-            _write_marker(workdir, {**want, "state": "clean", "files": len(plan.files), "bytes": total})
+            _write_marker(root, {**want, "state": "clean", "files": len(plan.files), "bytes": total})
             return root, plan, how
         log("  data set on disk does not match its plan; regenerating")
-    (workdir / MARKER).unlink(missing_ok=True)
+    marker_path(root).unlink(missing_ok=True)
     if root.exists():
         shutil.rmtree(root)
     root.mkdir(parents=True)
     for spec in plan.files:  # dups come last, after their sources
         write_file(root, seed, spec)
-    _write_marker(workdir, {**want, "state": "clean", "files": len(plan.files), "bytes": total})
+    _write_marker(root, {**want, "state": "clean", "files": len(plan.files), "bytes": total})
     return root, plan, "generated"
 
 
-def set_state(workdir: Path, state: str) -> None:
-    m = _read_marker(workdir) or {}
+def set_state(root: Path, state: str) -> None:
+    m = read_marker(root) or {}
     m["state"] = state
-    _write_marker(workdir, m)
+    _write_marker(root, m)
 
 
 def apply_change(root: Path, plan: Plan, cp: ChangePlan) -> int:
