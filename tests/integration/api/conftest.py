@@ -31,6 +31,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     (src / "vm-warn" / "ok.txt").write_text("fine\n")
     os.mkfifo(src / "vm-warn" / "pipe")
     (src / "vm-gone").mkdir()
+    (src / "vm-grow").mkdir()
+    (src / "vm-grow" / "growing.log").write_bytes(os.urandom(40 << 20))
     data = root / "data"
     sources = [
         {"subscription": SUB, "resource_group": RG, "name": "vm-a",
@@ -38,6 +40,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         {"subscription": SUB, "resource_group": RG, "name": "vm-big", "paths": [str(src / "vm-big")]},
         {"subscription": SUB, "resource_group": RG, "name": "vm-warn", "paths": [str(src / "vm-warn")]},
         {"subscription": SUB, "resource_group": RG, "name": "vm-gone", "paths": [str(src / "vm-gone" / "x")]},
+        {"subscription": SUB, "resource_group": RG, "name": "vm-grow", "paths": [str(src / "vm-grow")]},
     ]
     locations = [{"subscription": SUB, "resource_group": RG, "name": "restores1", "path": str(root / "restores")}]
     config = write_config(root / "strongbox.toml", {"data_dir": str(data), "retry_after": 0, "page_size": 5,

@@ -1,0 +1,113 @@
+"""How jobs end: cancelled mid-run, completed with warnings that name the file, failed with
+errorDetails when the source vanished, conflict on a second backup, and protection changes
+as tracked jobs (DisableBackup, DeleteBackupData)."""
+
+from __future__ import annotations
+
+import time
+
+from tests.support.arm import Arm
+from tests.support.servers import RunningServer
+
+
+def _wait_progress(arm: Arm, job_id: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        props = arm.job(job_id)["properties"]
+        assert props["status"] == "InProgress", props
+        if (props["extendedInfo"].get("progressPercentage") or 0) > 0:
+            return
+        time.sleep(0.05)
+    raise AssertionError("the job never showed progress")
+
+
+def test_cancel_stops_a_running_backup(arm: Arm) -> None:
+    arm.wait_job(arm.enable("vm-big"))
+    _, job_id = arm.backup("vm-big")
+    _wait_progress(arm, job_id)
+    # a second backup while one runs is Azure's conflict
+    second = arm.req("POST", f"{arm.item_path('vm-big')}/backup",
+                     json={"properties": {"objectType": "IaasVMBackupRequest"}})
+    assert second.status_code == 409
+    assert second.json()["error"]["code"] == "UserErrorBackupOperationInProgress"
+    before = len(arm.points("vm-big"))
+    r = arm.req("POST", f"{arm.vault_path}/backupJobs/{job_id}/cancel")
+    assert r.status_code == 202 and "/operationResults/" in r.headers["Location"]
+    job = arm.wait_job(job_id)
+    assert job["properties"]["status"] == "Cancelled"
+    assert job["properties"]["actionsInfo"] == []
+    statuses = [t["status"] for t in job["properties"]["extendedInfo"]["tasksList"]]
+    assert "Cancelled" in statuses
+    assert len(arm.points("vm-big")) == before
+    done = arm.http.get(r.headers["Location"])
+    assert done.status_code == 204
+    # cancelling a finished job is refused with a specific code
+    again = arm.req("POST", f"{arm.vault_path}/backupJobs/{job_id}/cancel")
+    assert again.status_code == 400 and again.json()["error"]["code"] == "BMSUserErrorJobNotCancellable"
+
+
+def test_unreadable_file_completes_with_warnings_naming_it(arm: Arm) -> None:
+    arm.wait_job(arm.enable("vm-warn"))
+    _, job_id = arm.backup("vm-warn")
+    props = arm.wait_job(job_id)["properties"]
+    assert props["status"] == "CompletedWithWarnings"
+    assert any(e["errorString"].split(":")[0].endswith("/pipe") for e in props["errorDetails"]), props["errorDetails"]
+    assert props["extendedInfo"]["propertyBag"]["Files With Warnings"] == "1"
+
+
+def test_file_changing_while_read_completes_with_warnings(arm: Arm, server: RunningServer) -> None:
+    arm.wait_job(arm.enable("vm-grow"))
+    _, job_id = arm.backup("vm-grow")
+    _wait_progress(arm, job_id)          # the one 40 MiB file is being read (paced at 20 MB/s)
+    growing = server.sources / "vm-grow" / "growing.log"  # type: ignore[attr-defined]
+    with open(growing, "ab") as f:
+        f.write(b"appended while the backup reads this file")
+    props = arm.wait_job(job_id)["properties"]
+    assert props["status"] == "CompletedWithWarnings", props
+    assert any("growing.log" in e["errorString"] and "changed" in e["errorString"] for e in props["errorDetails"])
+    assert arm.points("vm-grow"), "the snapshot is still taken, with the file as read"
+
+
+def test_vanished_source_fails_with_error_details(arm: Arm) -> None:
+    arm.wait_job(arm.enable("vm-gone"))
+    _, job_id = arm.backup("vm-gone")
+    props = arm.wait_job(job_id)["properties"]
+    assert props["status"] == "Failed"
+    err = props["errorDetails"][0]
+    assert err["errorString"] and isinstance(err["errorCode"], int)
+    assert "vm-gone" in err["errorString"]
+    item = arm.get(arm.item_path("vm-gone")).json()["properties"]
+    assert item["lastBackupStatus"] == "Unhealthy"
+
+
+def test_stop_protection_keeps_data_then_delete_removes_it(arm: Arm) -> None:
+    arm.wait_job(arm.enable("vm-a"))
+    arm.wait_job(arm.backup("vm-a")[1])
+    points = len(arm.points("vm-a"))
+    assert points >= 1
+    body = {"properties": {"protectedItemType": "Microsoft.Compute/virtualMachines",
+                           "sourceResourceId": arm.vm_id("vm-a"), "protectionState": "ProtectionStopped"}}
+    r = arm.req("PUT", arm.item_path("vm-a"), json=body)
+    assert r.status_code == 202
+    stop = arm.wait_job(arm.follow(r))["properties"]
+    assert stop["operation"] == "DisableBackup" and stop["status"] == "Completed"
+    item = arm.get(arm.item_path("vm-a")).json()["properties"]
+    assert item["protectionState"] == "ProtectionStopped"
+    assert len(arm.points("vm-a")) == points
+    refused = arm.req("POST", f"{arm.item_path('vm-a')}/backup", json={"properties": {"objectType": "IaasVMBackupRequest"}})
+    assert refused.status_code == 400 and refused.json()["error"]["code"] == "BMSUserErrorItemNotProtected"
+
+    d = arm.req("DELETE", arm.item_path("vm-a"))
+    assert d.status_code == 202
+    assert "/backupOperations/" in d.headers["Azure-AsyncOperation"]
+    assert "/backupOperationResults/" in d.headers["Location"]
+    status = arm.poll(d.headers["Azure-AsyncOperation"])
+    assert status["status"] == "Succeeded"
+    job = arm.wait_job(status["properties"]["jobId"])["properties"]
+    assert job["operation"] == "DeleteBackupData" and job["status"] == "Completed"
+    assert arm.http.get(d.headers["Location"]).status_code == 204
+    gone = arm.get(arm.item_path("vm-a"))
+    assert gone.status_code == 404 and gone.json()["error"]["code"] == "BMSUserErrorItemNotFound"
+    # protect it again for tests that follow
+    arm.wait_job(arm.enable("vm-a"))
+    assert arm.points("vm-a") == []
