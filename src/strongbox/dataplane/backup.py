@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 from strongbox.dataplane import filescache, snapshots
-from strongbox.dataplane.context import VaultContext
+from strongbox.dataplane.context import CHUNK_MIN, VaultContext
 from strongbox.dataplane.locks import Lock
 from strongbox.dataplane.packs import KIND_DATA, KIND_TREE
 from strongbox.dataplane.progress import CancelToken, ProgressCallback, ProgressMeter
@@ -31,7 +31,7 @@ from strongbox.dataplane.results import BackupResult, FileWarning
 from strongbox.dataplane.scanner import Entry, name_roots, prescan, walk
 from strongbox.dataplane.tree import Node, TreeWriter
 
-_SMALL = 64 * 1024
+_WHOLE = 8 * 1024 * 1024  # files up to this size are read at once and cut in memory
 _Result = tuple[bytes | None, int, bytes | None]
 
 
@@ -182,12 +182,11 @@ class BackupRun:
         try:
             with open(fd, "rb", buffering=0) as f:
                 try:
-                    if st.st_size < _SMALL:
-                        data = f.read(_SMALL + 1)
-                        if len(data) <= _SMALL:
-                            if data:
-                                self._submit(data, state)
-                        else:
+                    if st.st_size <= _WHOLE:
+                        data = f.read(_WHOLE + 1)
+                        if len(data) <= _WHOLE:
+                            self._cut_buf(data, state)
+                        else:  # it grew since the walk: stream it after all
                             f.seek(0)
                             self._cut(f, state)
                     else:
@@ -206,6 +205,16 @@ class BackupRun:
         for c in self.cdc.cut_stream(f):
             self.cancel.raise_if_cancelled()
             self._submit(bytes(c.data), state)
+
+    def _cut_buf(self, data: bytes, state: _FileState) -> None:
+        if len(data) <= CHUNK_MIN:
+            if data:
+                self._submit(data, state)
+            return
+        view = memoryview(data)
+        for c in self.cdc.cut_buf(view):
+            self.cancel.raise_if_cancelled()
+            self._submit(data if c.length == len(data) else bytes(view[c.offset:c.offset + c.length]), state)
 
     def _submit(self, data: bytes, state: _FileState) -> None:
         self.bytes_read += len(data)

@@ -28,8 +28,8 @@ OVERHEAD = NONCE + TAG + 1
 CODEC_RAW = 0
 CODEC_ZSTD = 1
 ZSTD_LEVEL = 3
-_SAMPLE = 32 * 1024
-_PAYS = 0.92  # compress only when a sample shrinks below this ratio
+_SAMPLE = 16 * 1024
+_PAYS = 0.97  # compress only when it shrinks below this ratio
 
 _local = threading.local()
 
@@ -51,10 +51,13 @@ def _decompressor() -> zstandard.ZstdDecompressor:
 def compress(data: bytes) -> tuple[int, bytes]:
     """Return ``(codec, payload)``: zstd when a sample says it pays and it really does."""
     n = len(data)
-    if n > 4 * _SAMPLE:
-        mid = n // 2
-        sample = data[mid:mid + _SAMPLE]
-        if len(_compressor().compress(sample)) > _PAYS * len(sample):
+    if n > 8 * _SAMPLE:
+        # Three samples (start, middle, end): one compressible part is enough to try.
+        cctx = _compressor()
+        for at in (0, n // 2, n - _SAMPLE):
+            if len(cctx.compress(data[at:at + _SAMPLE])) < _PAYS * _SAMPLE:
+                break
+        else:
             return CODEC_RAW, data
     packed = _compressor().compress(data)
     if len(packed) < _PAYS * n:

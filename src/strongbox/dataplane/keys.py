@@ -24,8 +24,8 @@ from strongbox.dataplane.errors import VaultCorrupt, WrongPassphrase
 
 KEY_FORMAT = 1
 _AD = b"strongbox-key-v1"
-KDF_TIME = int(os.environ.get("STRONGBOX_KDF_TIME", "3"))
-KDF_MEMORY_KIB = int(os.environ.get("STRONGBOX_KDF_MEMORY_KIB", str(64 * 1024)))
+KDF_TIME = int(os.environ.get("STRONGBOX_KDF_TIME", "2"))
+KDF_MEMORY_KIB = int(os.environ.get("STRONGBOX_KDF_MEMORY_KIB", str(32 * 1024)))
 KDF_PARALLELISM = 2
 
 

@@ -2,8 +2,8 @@
 
 Order that makes an interrupted backup safe: a pack is stored (atomic put) before any
 index file names it; index checkpoints are written every few packs and once at the end,
-and only name packs already stored. Uploads run on one background thread, at most two in
-flight, so memory stays bounded (~3 packs). An upload failure is raised on the next call.
+and only name packs already stored. Uploads (pack trailer, pack hash, put) run on two
+background threads, at most two in flight, so memory stays bounded (~3 packs). An upload failure is raised on the next call.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from strongbox.dataplane.index import write_index
 from strongbox.dataplane.packs import BlobRef, PackBuilder, pack_key
 
 CHECKPOINT_PACKS = 4
+UPLOADS = 2
 CHECKPOINT_SECONDS = 30.0
 
 
@@ -24,7 +25,7 @@ class PackWriter:
         self.ctx = ctx
         self.pack_target = pack_target
         self._builder = PackBuilder()
-        self._uploader = ThreadPoolExecutor(1, thread_name_prefix="sb-upload")
+        self._uploader = ThreadPoolExecutor(UPLOADS, thread_name_prefix="sb-upload")
         self._inflight: list[Future[tuple[bytes, int, list[BlobRef]]]] = []
         self._stored: list[tuple[bytes, int, list[BlobRef]]] = []  # not yet in an index file
         self._last_checkpoint = time.monotonic()
@@ -39,15 +40,15 @@ class PackWriter:
     def _seal_pack(self) -> None:
         if not self._builder.entries:
             return
-        entries = self._builder.entries
-        pid, data = self._builder.finish(self.ctx.cipher)
-        self._builder = PackBuilder()
-        while len(self._inflight) >= 2:
+        builder, self._builder = self._builder, PackBuilder()
+        while len(self._inflight) >= UPLOADS:
             self._collect(self._inflight.pop(0))
-        self._inflight.append(self._uploader.submit(self._upload, pid, data, entries))
+        self._inflight.append(self._uploader.submit(self._upload, builder))
         self._maybe_checkpoint()
 
-    def _upload(self, pid: bytes, data: bytes, entries: list[BlobRef]) -> tuple[bytes, int, list[BlobRef]]:
+    def _upload(self, builder: PackBuilder) -> tuple[bytes, int, list[BlobRef]]:
+        entries = builder.entries
+        pid, data = builder.finish(self.ctx.cipher)
         self.ctx.store.put(pack_key(pid), data)
         return pid, len(data), entries
 
