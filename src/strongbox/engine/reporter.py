@@ -98,10 +98,6 @@ class JobReporter:
         thread that reads, so sleeping here holds the job to that rate."""
 
         def on_progress(p: Progress) -> None:
-            if io_limit_mbps and p.bytes_done:
-                ahead = p.bytes_done / (io_limit_mbps * 1e6) - p.elapsed
-                if ahead > 0:
-                    self.cancel.wait(min(ahead, 1.0))
             percent = 100.0 * p.bytes_done / p.bytes_total if p.bytes_total else (
                 100.0 * p.files_done / p.files_total if p.files_total else 0.0)
             details = (f"{p.files_done}/{p.files_total} files, {p.bytes_done}/{p.bytes_total} bytes, "
@@ -109,6 +105,11 @@ class JobReporter:
             with self._lock:
                 self.task_progress(task_name, percent, details)
                 self.progress(percent, p.eta_seconds)
+            if io_limit_mbps and p.bytes_done:
+                ahead = p.bytes_done / (io_limit_mbps * 1e6) - p.elapsed
+                if ahead > 0:
+                    self.flush(force=True)              # show where we are before pausing
+                    self.cancel.wait(min(ahead, 60.0))  # wakes at once on cancel
         return on_progress
 
     # --- persistence --------------------------------------------------------------------------
