@@ -86,7 +86,8 @@ class BackupRun:
     # -- calling thread ----------------------------------------------------------------
     def run(self) -> BackupResult:
         started = _time.monotonic()
-        bytes_total, files_total = prescan(self.roots)
+        # The pre-scan costs a second walk: only pay for it when someone watches progress.
+        bytes_total, files_total = prescan(self.roots) if self.progress_cb else (0, 0)
         self.meter = ProgressMeter("backup", self.progress_cb, bytes_total, files_total)
         sources = [ap for _n, ap in self.roots]
         cpath = filescache.cache_path(self.cache_dir, self.ctx.vault_id, sources) if self.cache_dir else None

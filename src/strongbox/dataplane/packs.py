@@ -73,9 +73,9 @@ class PackBuilder:
         sealed = cipher.seal(header, _HEADER_AD)
         self.buf += sealed
         self.buf += _TRAILER.pack(len(sealed), MAGIC)
-        data = bytes(self.buf)
+        data = self.buf  # handed over without a copy: the builder is done
         self.buf = bytearray()
-        return blake3.blake3(data, max_threads=1).digest(), data
+        return blake3.blake3(data, max_threads=1).digest(), data  # type: ignore[return-value]
 
 
 def parse_header(plain: bytes, what: str) -> list[BlobRef]:
