@@ -40,4 +40,6 @@ def load_subjects(ctx: ServiceContext, job: Job, *, item_required: bool = True) 
 def human_size(n: int) -> str:
     """Azure writes sizes in the property bag as '<n> MB'."""
     mb = n / (1024 * 1024)
-    return f"{mb:.0f} MB" if mb >= 100 else f"{mb:.2f} MB"
+    if mb >= 100:
+        return f"{mb:.0f} MB"
+    return f"{mb:.2f} MB" if mb >= 1 else f"{mb:.4f} MB"
