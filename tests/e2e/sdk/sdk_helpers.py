@@ -34,11 +34,13 @@ def container_and_item(protectable_id: str) -> tuple[str, str]:
     return container.group(1), item.group(1)
 
 
-def wait_operation(bc: RecoveryServicesBackupClient, vault: str, op_id: str, timeout: float = 30.0) -> OperationStatus:
+def wait_operation(bc: RecoveryServicesBackupClient, vault: str, op_id: str,
+                   timeout: float = 30.0) -> OperationStatus:
     """Poll the vault-level operation status (Azure CLI's way) until it is no longer InProgress."""
     deadline = time.monotonic() + timeout
     while True:
-        status = bc.backup_operation_statuses.get(vault_name=vault, resource_group_name=RG, operation_id=op_id)
+        status = bc.backup_operation_statuses.get(vault_name=vault, resource_group_name=RG,
+                                                  operation_id=op_id)
         if status.status != "InProgress":
             return status
         assert time.monotonic() < deadline, f"operation {op_id} still InProgress after {timeout}s"

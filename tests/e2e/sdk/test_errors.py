@@ -73,4 +73,5 @@ def test_invalid_policy_is_bms_user_error_invalid_policy_input(api_version: str,
     assert exc.value.error is not None and exc.value.error.code == "BMSUserErrorInvalidPolicyInput"
     assert "scheduleRunTimes" in exc.value.error.message
     with pytest.raises(ResourceNotFoundError):
-        bc.protection_policies.get(vault_name=error_vault, resource_group_name=RG, policy_name=f"bad-{tag(api_version)}")
+        bc.protection_policies.get(vault_name=error_vault, resource_group_name=RG,
+                                   policy_name=f"bad-{tag(api_version)}")

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import ssl
 import time
 from datetime import datetime, timedelta, timezone
@@ -42,7 +41,7 @@ from azure.mgmt.recoveryservicesbackup.models import (
     SimpleSchedulePolicy,
 )
 
-from tests.e2e.sdk.env import API_VERSIONS, PAGE_SIZE, RESTORE_ACCOUNT, RG, Names
+from tests.e2e.sdk.env import API_VERSIONS, PAGE_SIZE, RESTORE_ACCOUNT, RG, SUB, Names
 from tests.e2e.sdk.sdk_helpers import (
     container_and_item,
     job_filter_time,
@@ -107,7 +106,8 @@ class Flow:
 
     def create_policy(self) -> None:
         policy = self.bc.protection_policies.create_or_update(
-            **self.v(), policy_name="daily", parameters=ProtectionPolicyResource(properties=policy_properties()))
+            **self.v(), policy_name="daily",
+            parameters=ProtectionPolicyResource(properties=policy_properties()))
         assert policy is not None and policy.name == "daily"
         assert isinstance(policy.properties, AzureIaaSVMProtectionPolicy)
         assert policy.properties.backup_management_type == "AzureIaasVM"
@@ -130,7 +130,8 @@ class Flow:
             assert time.monotonic() < deadline, "refresh still running"
             time.sleep(0.05)
         assert res.status_code == 204
-        args = {"resource_group_name": RG, "vault_name": self.vault, "fabric_name": "Azure", "operation_id": op}
+        args = {"resource_group_name": RG, "vault_name": self.vault, "fabric_name": "Azure",
+                "operation_id": op}
         if self.n.api_version < REFRESH_STATUS_SINCE:
             # 11.2.0 refuses this call client-side below its method_added_on, before any request
             with pytest.raises(ValueError, match="not available in API version"):
@@ -221,7 +222,8 @@ class Flow:
         job it started (the one new Restore job in the list), tracked to Completed."""
         known = {j.name for j in self.list_jobs("operation eq 'Restore'")}
         poller = self.bc.restores.begin_trigger(
-            **self.item_args(vm), recovery_point_id=point, parameters=RestoreRequestResource(properties=request))
+            **self.item_args(vm), recovery_point_id=point,
+            parameters=RestoreRequestResource(properties=request))
         assert poller.result(timeout=LRO_TIMEOUT_S) is None
         assert poller.done() and poller.status() == "Succeeded"
         new = [j.name for j in self.list_jobs("operation eq 'Restore'") if j.name not in known]
@@ -253,7 +255,7 @@ class Flow:
         for kind in ("AlternateLocation", "RestoreDisks"):
             extra: dict[str, Any] = {}
             if kind == "AlternateLocation":
-                extra = {"target_resource_group_id": f"/subscriptions/{Names.vm_id(vm).split('/')[2]}/resourceGroups/rg2",
+                extra = {"target_resource_group_id": f"/subscriptions/{SUB}/resourceGroups/rg2",
                          "target_virtual_machine_id": Names.vm_id(f"{vm}-restored").replace(RG, "rg2"),
                          "create_new_cloud_service": False}
             props = self.restore(vm, point, IaasVMRestoreRequest(
@@ -315,7 +317,8 @@ class Flow:
         restores = {j.name for j in self.list_jobs("operation eq 'Restore'")}
         assert restores == {k for k, v in self.jobs.items() if v == "restore"}
         configure = self.list_jobs("operation eq 'ConfigureBackup'")
-        assert len(configure) == 2 and {j.name for j in configure} == {k for k, v in ops.items() if v == "ConfigureBackup"}
+        assert len(configure) == 2
+        assert {j.name for j in configure} == {k for k, v in ops.items() if v == "ConfigureBackup"}
         assert {j.name for j in self.list_jobs(IAAS)} == set(ids)
         one = next(iter(self.jobs))
         assert [j.name for j in self.list_jobs(f"jobId eq '{one}'")] == [one]
@@ -341,7 +344,8 @@ class Flow:
         assert item.properties["protectionState"] == "ProtectionStopped"
         assert len(list(self.bc.recovery_points.list(**self.item_args(vm)))) == 1, "data is retained"
         disable = self.list_jobs("operation eq 'DisableBackup'")
-        assert len(disable) == 1 and wait_job(self.bc, self.vault, disable[0].name).properties.status == "Completed"
+        assert len(disable) == 1
+        assert wait_job(self.bc, self.vault, disable[0].name).properties.status == "Completed"
         self.jobs[disable[0].name] = "disable"
 
     def delete_backup_data(self, vm: str) -> None:
@@ -353,7 +357,8 @@ class Flow:
         job_id = status.properties.job_id
         self.jobs[job_id] = "delete"
         job = wait_job(self.bc, self.vault, job_id)
-        assert (job.properties.status, job.properties.operation) == ("Completed", "DeleteBackupData"), job.properties
+        props = job.properties
+        assert (props.status, props.operation) == ("Completed", "DeleteBackupData"), props
         with pytest.raises(ResourceNotFoundError):
             self.bc.protected_items.get(**self.item_args(vm))
 
@@ -372,10 +377,13 @@ class Flow:
         ctx = ssl.create_default_context(cafile=str(self.server.ca))
         got = httpx.get(info.blob_url + info.blob_sas_key, verify=ctx, timeout=30)
         assert got.status_code == 200, got.text
-        exported = json.loads(got.content)
-        text = json.dumps(exported)
-        for job_id in self.jobs:
-            assert job_id in text, f"job {job_id} ({self.jobs[job_id]}) missing from the export"
+        exported = json.loads(got.content)["value"]
+        listed = {j.name: j.properties.status for j in self.list_jobs()}
+        assert {e["name"]: e["properties"]["status"] for e in exported} == listed
+        assert set(self.jobs) <= set(listed)
+        assert all(e["properties"]["jobType"] == "AzureIaaSVMJob" for e in exported)
+        assert all(e["properties"]["extendedInfo"]["tasksList"] for e in exported
+                   if e["properties"]["operation"] in ("Backup", "Restore"))
 
 
 @pytest.mark.parametrize("api_version", API_VERSIONS)
