@@ -84,8 +84,8 @@ def run_check(ctx: VaultContext, read_data: bool, progress: ProgressCallback | N
     infos, snap_problems = snapshots.load_all(ctx.store, ctx.cipher)
     problems += [Problem("snapshot", k, m, [k.rsplit("/", 1)[-1]]) for k, m in snap_problems]
     missing: dict[bytes, Problem] = {}
-    for info in infos:
-        _trace(ctx, info, bad, missing, problems)
+    for snap in infos:
+        _trace(ctx, snap, bad, missing, problems)
     problems += missing.values()
     meter.finish()
     return CheckReport(not problems, problems)

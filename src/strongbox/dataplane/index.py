@@ -107,9 +107,10 @@ class Index:
                 idx.problems.append((key, err.message))
         if heal:
             for key in store.list("data/"):
-                pid = pack_id_of_key(key)
-                if pid is None or pid in idx.packs:
+                maybe = pack_id_of_key(key)
+                if maybe is None or maybe in idx.packs:
                     continue
+                pid = maybe
                 try:
                     idx.add_pack(pid, store.size(key), read_header(store, cipher, key), None)
                 except (VaultCorrupt, StorageError) as err:

@@ -69,6 +69,10 @@ class ProgressMeter:
         self._lock = threading.Lock()
 
     def add(self, nbytes: int = 0, files: int = 0, path: str | None = None) -> None:
+        if self.callback is None:  # counters are only read by reports; nobody listens
+            self.bytes_done += nbytes
+            self.files_done += files
+            return
         with self._lock:
             self.bytes_done += nbytes
             self.files_done += files

@@ -144,7 +144,7 @@ class RestoreRun:
     # -- per node ----------------------------------------------------------------------
     def _node(self, node: Node, pool: ThreadPoolExecutor) -> None:
         path = node.get("p")
-        if not valid_path(path):
+        if not isinstance(path, str) or not valid_path(path):
             self.refused.append(f"{path!r}: not a safe relative path")
             return
         if not self.selected(path):
