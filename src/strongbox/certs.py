@@ -38,7 +38,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from strongbox.config import create_private_file, private_dir
+from strongbox.keyfiles import create_private_file, private_dir
 from strongbox.domain.errors import ConfigError
 
 CA_VALIDITY = dt.timedelta(days=3650)

@@ -38,7 +38,6 @@ from __future__ import annotations
 
 import os
 import re
-import tempfile
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -46,6 +45,7 @@ from pathlib import Path
 from typing import Any
 
 from strongbox.domain.errors import ConfigError
+from strongbox.keyfiles import create_private_file
 
 #: The tenant every token and ARM response names unless ``server.tenant_id`` says
 #: otherwise. A fixed, made-up GUID of our own ("5770" ~ "STrOngbox"); no Azure tenant.
@@ -379,37 +379,6 @@ def load_settings(
 
 
 # --- secrets in the data dir -------------------------------------------------------------
-
-def private_dir(path: Path) -> Path:
-    """Create ``path`` (and parents) if needed and make it 0700."""
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path, 0o700)
-    return path
-
-
-def create_private_file(path: Path, content: bytes) -> bytes:
-    """Write ``content`` to ``path`` (0600) unless the file exists; return what is on disk.
-
-    The content goes to a temporary file that is then hard-linked into place, so a
-    reader never sees a partial file, and when two processes race the first one wins
-    and both return the winner's bytes.
-    """
-    private_dir(path.parent)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return path.read_bytes()
-    finally:
-        temporary.unlink(missing_ok=True)
-    return content
-
 
 def master_key(settings: Settings) -> bytes:
     """The 32-byte secret that unlocks every vault, created on first use."""

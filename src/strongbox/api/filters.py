@@ -22,6 +22,7 @@ from datetime import datetime
 from typing import Any
 
 from strongbox.api.timefmt import parse_datetime
+from strongbox.domain.jobs import JobQuery
 from strongbox.domain.errors import InvalidParameter, StrongboxError
 
 
@@ -141,16 +142,6 @@ JOB_OPERATIONS = ("Invalid", "Register", "UnRegister", "ConfigureBackup", "Backu
                   "UpdateCustomerManagedKey")
 BACKUP_MANAGEMENT_TYPES = ("AzureIaasVM", "MAB", "DPM", "AzureBackupServer", "AzureSql", "AzureStorage",
                            "AzureWorkload", "DefaultBackup")
-
-
-@dataclass(frozen=True)
-class JobQuery:
-    status: str | None = None
-    operation: str | None = None
-    backup_management_type: str | None = None
-    job_id: str | None = None
-    start_from: datetime | None = None
-    start_to: datetime | None = None
 
 
 _JOB_FIELDS: dict[str, Callable[[str], Any]] = {

@@ -9,22 +9,17 @@ from datetime import datetime, timedelta
 
 from strongbox.api import wire
 from strongbox.api.call import Call, Reply
-from strongbox.api.filters import JobQuery, job_filter
+from strongbox.api.filters import job_filter
 from strongbox.api.timefmt import iso
+from strongbox.api.protection_ops import item_resource
 from strongbox.api.vault_ops import vault_of
 from strongbox.domain.errors import AuthenticationFailed, InvalidParameter, NotFound
 from strongbox.domain.jobs import JobOperation
 from strongbox.domain.operations import OperationKind
-from strongbox.persistence.jobs import JobFilter
 from strongbox.services import jobs, protection
 from strongbox.services.operations import OperationView, get_operation
 
 EXPORT_LINK_TTL = timedelta(minutes=15)
-
-
-def _job_filter(q: JobQuery) -> JobFilter:
-    return JobFilter(status=q.status, operation=q.operation, backup_management_type=q.backup_management_type,
-                     job_id=q.job_id, start_from=q.start_from, start_to=q.start_to)
 
 
 def _vault_path(call: Call) -> str:
@@ -34,7 +29,7 @@ def _vault_path(call: Call) -> str:
 
 def backup_jobs_list(call: Call) -> Reply:
     vault = vault_of(call)
-    flt = _job_filter(job_filter(call.filter))
+    flt = job_filter(call.filter)
     token = call.skip_token
     cursor: int | None = None
     if token:
@@ -74,7 +69,7 @@ def job_operation_results_get(call: Call) -> Reply:
 
 def jobs_export(call: Call) -> Reply:
     vault = vault_of(call)
-    flt = _job_filter(job_filter(call.filter))
+    flt = job_filter(call.filter)
     now = call.ctx.clock()
     op = jobs.export_jobs(call.ctx, vault, flt, lambda j: wire.job_resource(j, vault, now=now))
     return Reply(202, headers=call.async_headers(location=f"{_vault_path(call)}/backupJobs/operationResults/{op.id}"))
@@ -154,8 +149,7 @@ def protected_item_operation_results_get(call: Call) -> Reply:
             item = protection.get_item(call.ctx, vault, call.params["containerName"], call.params["protectedItemName"])
         except NotFound:
             return Reply(204)
-        return Reply(200, wire.protected_item_resource(item.item, item.source, vault, last_point=item.last_point,
-                                                       oldest_point=item.oldest_point, point_count=item.point_count))
+        return Reply(200, item_resource(item, vault))
     return Reply(204)
 
 

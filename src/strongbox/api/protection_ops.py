@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+from urllib.parse import unquote
+
 from strongbox.api import wire
 from strongbox.api.call import Call, Reply
 from strongbox.api.filters import recovery_point_filter, simple_filter
 from strongbox.api.vault_ops import vault_of
 from strongbox.domain.errors import InvalidParameter
 from strongbox.domain.sources import FABRIC
+from strongbox.domain.vaults import Vault
 from strongbox.services import backups, protection
 from strongbox.services.protection import ItemView
 
@@ -27,13 +31,10 @@ def _item_path(call: Call) -> str:
     low = path.lower()
     idx = low.find(marker.lower())
     end = low.find("/", idx + len(marker))
-    from urllib.parse import unquote
-
     return unquote(path if end == -1 else path[:end])
 
 
-def _item_json(view: ItemView, call: Call) -> dict[str, object]:
-    vault = vault_of(call)
+def item_resource(view: ItemView, vault: Vault) -> dict[str, Any]:
     return wire.protected_item_resource(view.item, view.source, vault, last_point=view.last_point,
                                         oldest_point=view.oldest_point, point_count=view.point_count)
 
@@ -102,8 +103,7 @@ def backup_protected_items_list(call: Call) -> Reply:
             continue
         if "friendlyName" in wanted and view.source.name.lower() != wanted["friendlyName"].lower():
             continue
-        values.append(wire.protected_item_resource(view.item, view.source, vault, last_point=view.last_point,
-                                                   oldest_point=view.oldest_point, point_count=view.point_count))
+        values.append(item_resource(view, vault))
     return Reply(200, wire.page(values, None))
 
 
@@ -111,8 +111,7 @@ def protected_items_get(call: Call) -> Reply:
     _check_fabric(call)
     vault = vault_of(call)
     view = protection.get_item(call.ctx, vault, call.params["containerName"], call.params["protectedItemName"])
-    return Reply(200, wire.protected_item_resource(view.item, view.source, vault, last_point=view.last_point,
-                                                   oldest_point=view.oldest_point, point_count=view.point_count))
+    return Reply(200, item_resource(view, vault))
 
 
 def protected_items_create_or_update(call: Call) -> Reply:

@@ -6,7 +6,7 @@ token's scope by the app before any handler runs.
 
 from __future__ import annotations
 
-from strongbox.api import job_ops, protection_ops, vault_ops
+from strongbox.api import compute_ops, identity_ops, job_ops, protection_ops, vault_ops
 from strongbox.api.router import Route, Router, route
 
 SUB = "/subscriptions/{subscriptionId}"
@@ -16,6 +16,7 @@ V = RG + VAULTS + "/{vaultName}"
 FAB = V + "/backupFabrics/{fabricName}"
 PC = FAB + "/protectionContainers/{containerName}"
 PI = PC + "/protectedItems/{protectedItemName}"
+VMS = "/providers/Microsoft.Compute/virtualMachines"
 
 
 def build_router() -> Router:
@@ -61,5 +62,17 @@ def build_router() -> Router:
         route("POST", V + "/backupJobsExport", job_ops.jobs_export),
         # the export "blob", authorized by its signed link
         route("GET", "/strongbox/exports/{blobName}", job_ops.export_download, public=True),
+        # sign-in and discovery for the Azure CLI (identity_ops: public routes answer OAuth2 errors)
+        route("GET", "/metadata/endpoints", identity_ops.metadata_endpoints, public=True),
+        route("GET", "/{tenant}/v2.0/.well-known/openid-configuration", identity_ops.openid_configuration,
+              public=True),
+        route("POST", "/{tenant}/oauth2/v2.0/token", identity_ops.token, public=True),
+        route("GET", "/subscriptions", identity_ops.subscriptions_list),
+        route("GET", SUB, identity_ops.subscriptions_get),
+        route("GET", "/tenants", identity_ops.tenants_list),
+        # a read-only view of the declared sources as virtual machines
+        route("GET", SUB + VMS, compute_ops.virtual_machines_list),
+        route("GET", RG + VMS, compute_ops.virtual_machines_list),
+        route("GET", RG + VMS + "/{vmName}", compute_ops.virtual_machines_get),
     ]
     return Router(table)

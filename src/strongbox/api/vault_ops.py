@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from strongbox.api import wire
 from strongbox.api.call import Call, Reply
+from strongbox.api.filters import simple_filter
 from strongbox.domain.vaults import Vault
 from strongbox.services import policies, vaults
 
@@ -57,8 +58,6 @@ def protection_policies_get(call: Call) -> Reply:
 
 def backup_policies_list(call: Call) -> Reply:
     vault = vault_of(call)
-    from strongbox.api.filters import simple_filter
-
     wanted = simple_filter(call.filter, ("backupManagementType", "fabricName", "workloadType"))
     kind = wanted.get("backupManagementType")
     found = [] if kind and kind.lower() != wire.IAAS_VM.lower() else policies.list_policies(call.ctx, vault)

@@ -48,6 +48,6 @@ def register(app: typer.Typer) -> None:
         service.start_background()
         try:
             uvicorn.run(service.arm.asgi(), host=server.host, port=server.port, log_level="warning",
-                        access_log=False, **ssl)  # type: ignore[arg-type]
+                        access_log=False, timeout_graceful_shutdown=3, **ssl)  # type: ignore[arg-type]
         finally:
             service.stop()

@@ -120,3 +120,16 @@ class Job:
 
 
 CANCELLABLE_OPERATIONS = frozenset({JobOperation.BACKUP, JobOperation.RESTORE})
+
+
+@dataclass(frozen=True)
+class JobQuery:
+    """Which jobs to list or export; every field given must match. ``start_from`` and
+    ``start_to`` bound the job's start time, inclusive (Azure's startTime/endTime window)."""
+
+    status: str | None = None
+    operation: str | None = None
+    backup_management_type: str | None = None
+    job_id: str | None = None
+    start_from: datetime | None = None
+    start_to: datetime | None = None

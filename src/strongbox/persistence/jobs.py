@@ -42,7 +42,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from strongbox.domain.errors import Conflict
-from strongbox.domain.jobs import ErrorDetail, Job, JobOperation, JobStatus, Task, TaskStatus
+from strongbox.domain.jobs import JobQuery, ErrorDetail, Job, JobOperation, JobStatus, Task, TaskStatus
 from strongbox.persistence.schema import jobs
 
 # The one backup management type strongbox serves; a filter on any other matches no job.
@@ -59,16 +59,7 @@ class ItemBusy(Conflict):
         self.exclusive_key = exclusive_key
 
 
-@dataclass
-class JobFilter:
-    """Which jobs to list; every field given must match. The start window is inclusive."""
-
-    status: str | None = None
-    operation: str | None = None
-    backup_management_type: str | None = None
-    job_id: str | None = None
-    start_from: datetime | None = None
-    start_to: datetime | None = None
+JobFilter = JobQuery  # the query object lives in the domain; this name stays for callers
 
 
 class JobRepository:

@@ -14,6 +14,7 @@ from strongbox.services.catalog import SourceCatalog
 
 if TYPE_CHECKING:
     from strongbox.persistence.database import Database
+    from strongbox.services.tokens import TokenService
 
 
 class VaultStorage(Protocol):
@@ -46,3 +47,5 @@ class ServiceContext:
     limits: Limits = field(default_factory=Limits)
     signing_key: bytes = b""          # signs export download links (SAS-like)
     clock: Callable[[], datetime] = utc_now
+    tokens: TokenService | None = None  # verifies client secrets at the OAuth2 token endpoint
+    tenant_id: str = ""                 # the server's one tenant (server.tenant_id)

@@ -14,11 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from strongbox.domain.errors import ItemBusy, JobNotCancellable, JobNotFound
-from strongbox.domain.jobs import TASKS_BY_OPERATION, Job, JobOperation, JobStatus, Task
+from strongbox.domain.jobs import TASKS_BY_OPERATION, Job, JobOperation, JobStatus, Task, JobQuery
 from strongbox.domain.operations import Operation, OperationKind, OperationStatus
 from strongbox.domain.vaults import Vault
 from strongbox.persistence.jobs import ItemBusy as StoreItemBusy
-from strongbox.persistence.jobs import JobFilter
 from strongbox.services.context import ServiceContext
 
 
@@ -66,7 +65,7 @@ def get_job(ctx: ServiceContext, vault: Vault, job_id: str) -> Job:
     return job
 
 
-def list_jobs(ctx: ServiceContext, vault: Vault, flt: JobFilter, *, after_seq: int | None,
+def list_jobs(ctx: ServiceContext, vault: Vault, flt: JobQuery, *, after_seq: int | None,
               limit: int) -> tuple[list[Job], int | None]:
     """One page, newest first, and the cursor of the next page (None on the last)."""
     with ctx.db.unit_of_work() as uow:
@@ -94,7 +93,7 @@ def cancel_job(ctx: ServiceContext, vault: Vault, job_id: str) -> Operation:
     return op
 
 
-def export_jobs(ctx: ServiceContext, vault: Vault, flt: JobFilter, render: Any) -> Operation:
+def export_jobs(ctx: ServiceContext, vault: Vault, flt: JobQuery, render: Any) -> Operation:
     """Write the matching jobs as a JSON document (``render(job) -> dict`` is the wire form)."""
     now = ctx.clock()
     op = Operation(id=str(uuid.uuid4()), vault_key=vault.key, kind=OperationKind.EXPORT, start_time=now)

@@ -28,7 +28,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import tempfile
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from strongbox.keyfiles import create_private_file
 from strongbox.domain.errors import AuthenticationFailed, ConfigError, InvalidParameter
 
 ISSUER = "strongbox"
@@ -213,7 +213,7 @@ def _load_or_create_key(path: Path) -> Ed25519PrivateKey:
     try:
         pem = path.read_bytes()
     except FileNotFoundError:
-        pem = _create_private_file(
+        pem = create_private_file(
             path,
             Ed25519PrivateKey.generate().private_bytes(
                 serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
@@ -228,22 +228,3 @@ def _load_or_create_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
-def _create_private_file(path: Path, content: bytes) -> bytes:
-    # Same discipline as strongbox.config.create_private_file, kept local so this service
-    # does not depend on the config layer: write aside, hard-link into place, first wins.
-    path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-    os.chmod(path.parent, 0o700)
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)  # 0600
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        try:
-            os.link(temporary, path)
-        except FileExistsError:
-            return path.read_bytes()
-    finally:
-        temporary.unlink(missing_ok=True)
-    return content

@@ -11,8 +11,8 @@ from __future__ import annotations
 import uuid
 
 from strongbox.domain.errors import VaultNotEmpty, VaultNotFound
+from strongbox.domain.jobs import JobQuery
 from strongbox.domain.vaults import Vault, vault_key
-from strongbox.persistence.jobs import JobFilter
 from strongbox.services.context import ServiceContext
 from strongbox.services.names import check_name
 
@@ -68,7 +68,7 @@ def delete_vault(ctx: ServiceContext, subscription: str, resource_group: str, na
         items = [i for i in uow.items.list(key) if not i.deleted]
         if items:
             raise VaultNotEmpty(name=name, detail=f"{len(items)} protected item(s); delete their backup data first")
-        running = [j for j in uow.jobs.list(key, JobFilter(), limit=1_000) if not j.status.is_final]
+        running = [j for j in uow.jobs.list(key, JobQuery(), limit=1_000) if not j.status.is_final]
         if running:
             raise VaultNotEmpty(name=name, detail=f"job {running[0].id} is still running")
         uow.vaults.delete(key)

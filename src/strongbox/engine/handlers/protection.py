@@ -12,7 +12,8 @@ from typing import cast
 
 from strongbox.dataplane.repository import Repository
 from strongbox.domain.jobs import Job, JobStatus
-from strongbox.domain.vaults import LastBackupStatus, ProtectedItem, ProtectionState
+from strongbox.domain.errors import ItemNotFound
+from strongbox.domain.vaults import LastBackupStatus, ProtectedItem, ProtectionState, RecoveryPoint
 from strongbox.engine.handlers.common import human_size, load_subjects
 from strongbox.engine.reporter import JobReporter
 from strongbox.services.context import ServiceContext
@@ -42,29 +43,30 @@ def run_configure(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
     return JobStatus.COMPLETED
 
 
+def _stop_protection(ctx: ServiceContext, job: Job) -> tuple[ProtectedItem, list[RecoveryPoint]]:
+    """Protection stops (no policy, no scheduled backups); the recovery points stay."""
+    with ctx.db.unit_of_work() as uow:
+        item = uow.items.get(job.item_key or "")
+        if item is None or item.deleted:
+            raise ItemNotFound(name=job.entity_friendly_name, vault=job.vault_key.rsplit("/", 1)[-1])
+        item.protection_state, item.policy_name = ProtectionState.PROTECTION_STOPPED, None
+        uow.items.upsert(item)
+        return item, uow.points.list(item.key)
+
+
 def run_disable(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
     subjects = load_subjects(ctx, job)
     rep.start_task(STOP)
-    with ctx.db.unit_of_work() as uow:
-        item = uow.items.get(job.item_key or "")
-        assert item is not None
-        item.protection_state, item.policy_name = ProtectionState.PROTECTION_STOPPED, None
-        uow.items.upsert(item)
-        kept = len(uow.points.list(item.key))
-    rep.bag(**{"VM Name": subjects.source.name, "Recovery Points Retained": str(kept)})
-    rep.finish_task(STOP, details=f"{kept} recovery points retained")
+    _, points = _stop_protection(ctx, job)
+    rep.bag(**{"VM Name": subjects.source.name, "Recovery Points Retained": str(len(points))})
+    rep.finish_task(STOP, details=f"{len(points)} recovery points retained")
     return JobStatus.COMPLETED
 
 
 def run_delete_data(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
     subjects = load_subjects(ctx, job)
     rep.start_task(STOP)
-    with ctx.db.unit_of_work() as uow:
-        item = uow.items.get(job.item_key or "")
-        assert item is not None
-        item.protection_state, item.policy_name = ProtectionState.PROTECTION_STOPPED, None
-        uow.items.upsert(item)
-        points = uow.points.list(item.key)
+    _, points = _stop_protection(ctx, job)
     rep.finish_task(STOP)
     rep.start_task(DELETE, details=f"{len(points)} recovery points")
     repo = cast(Repository, ctx.vault_storage.open(subjects.vault.storage_id))
