@@ -95,10 +95,11 @@ def build_service(settings: Settings, *, workers: int | None = None) -> Service:
     limits = Limits(retry_after=server.retry_after, page_size=server.page_size,
                     lease_seconds=float(server.lease_seconds), job_retention_days=server.job_retention_days,
                     io_limit_mbps=server.io_limit_mbps)
+    tokens = TokenService(settings.keys_dir, server.tenant_id)
     ctx = ServiceContext(db=db, catalog=build_catalog(settings), vault_storage=storage,
                          exports_dir=settings.data_dir / "exports", limits=limits,
-                         signing_key=hashlib.sha256(b"exports" + secret).digest())
-    tokens = TokenService(settings.keys_dir, server.tenant_id)
+                         signing_key=hashlib.sha256(b"exports" + secret).digest(),
+                         tokens=tokens, tenant_id=server.tenant_id)
     arm = ArmApp(ctx, build_router(), tokens)
     pool = WorkerPool(ctx, HANDLERS, size=server.workers if workers is None else workers)
     reaper = Reaper(ctx, interval=max(1.0, server.lease_seconds / 3))
