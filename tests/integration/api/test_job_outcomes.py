@@ -4,6 +4,7 @@ as tracked jobs (DisableBackup, DeleteBackupData)."""
 
 from __future__ import annotations
 
+import os
 import time
 
 from tests.support.arm import Arm
@@ -111,3 +112,21 @@ def test_stop_protection_keeps_data_then_delete_removes_it(arm: Arm) -> None:
     # protect it again for tests that follow
     arm.wait_job(arm.enable("vm-a"))
     assert arm.points("vm-a") == []
+
+
+def test_delete_data_waits_for_a_backup_running_in_the_same_vault(arm: Arm, server: RunningServer) -> None:
+    arm.wait_job(arm.enable("vm-a"))
+    arm.wait_job(arm.backup("vm-a")[1])
+    arm.wait_job(arm.enable("vm-big"))
+    for f in (server.sources / "vm-big").iterdir():  # type: ignore[attr-defined]
+        os.utime(f)                                   # re-read (paced): the backup holds its lock a while
+    _, backup_id = arm.backup("vm-big")
+    _wait_progress(arm, backup_id)
+    d = arm.req("DELETE", arm.item_path("vm-a"))
+    delete_id = arm.poll(d.headers["Azure-AsyncOperation"])["properties"]["jobId"]
+    delete = arm.wait_job(delete_id)["properties"]
+    backup = arm.wait_job(backup_id)["properties"]
+    assert backup["status"] == "Completed", backup
+    assert delete["status"] == "Completed", delete
+    assert delete["endTime"] >= backup["endTime"]     # the prune waited for the backup's lock
+    arm.wait_job(arm.enable("vm-a"))

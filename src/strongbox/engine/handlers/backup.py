@@ -16,7 +16,7 @@ from strongbox.dataplane.repository import Repository
 from strongbox.domain.errors import StrongboxError
 from strongbox.domain.jobs import ErrorDetail, Job, JobStatus, TaskStatus
 from strongbox.domain.vaults import LastBackupStatus, RecoveryPoint
-from strongbox.engine.handlers.common import human_size, load_subjects
+from strongbox.engine.handlers.common import human_size, load_subjects, when_vault_free
 from strongbox.engine.reporter import JobReporter
 from strongbox.engine.worker import numeric_code
 from strongbox.services.context import ServiceContext
@@ -44,9 +44,11 @@ def run_backup(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
 
     try:
         repo = cast(Repository, ctx.vault_storage.open(subjects.vault.storage_id))
-        result = repo.backup(list(source.paths), progress=on_progress, cancel=rep.cancel, time=ctx.clock(),
-                             meta={"vault": subjects.vault.name, "item": item.key, "vm": source.name,
-                                   "job": job.id})
+        result = when_vault_free(
+            lambda: repo.backup(list(source.paths), progress=on_progress, cancel=rep.cancel, time=ctx.clock(),
+                                meta={"vault": subjects.vault.name, "item": item.key, "vm": source.name,
+                                      "job": job.id}),
+            rep, SNAPSHOT)
     except StrongboxError:
         _record_health(ctx, item.key, LastBackupStatus.UNHEALTHY, None)
         raise

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable, TypeVar
+
+from strongbox.dataplane.errors import Cancelled, VaultLocked
 
 from strongbox.domain.errors import ItemNotFound, SourceNotDeclared, VaultNotFound
 from strongbox.domain.jobs import Job
 from strongbox.domain.sources import Source
 from strongbox.domain.vaults import ProtectedItem, Vault
+from strongbox.engine.reporter import JobReporter
 from strongbox.services.context import ServiceContext
 
 
@@ -43,3 +47,25 @@ def human_size(n: int) -> str:
     if mb >= 100:
         return f"{mb:.0f} MB"
     return f"{mb:.2f} MB" if mb >= 1 else f"{mb:.4f} MB"
+
+
+T = TypeVar("T")
+LOCK_WAIT_LIMIT = 30 * 60.0
+
+
+def when_vault_free(work: Callable[[], T], rep: JobReporter, task: str, *, limit: float = LOCK_WAIT_LIMIT) -> T:
+    """Run ``work``; while the vault is locked by another job (a prune excludes backups and
+    the other way round), wait and try again instead of failing, showing why in the task."""
+    delay, waited = 0.5, 0.0
+    while True:
+        try:
+            return work()
+        except VaultLocked as locked:
+            if waited >= limit:
+                raise
+            rep.task_progress(task, rep.task(task).progress_percentage or 0.0,
+                              f"waiting for another operation on the vault ({locked.message})")
+            if rep.cancel.wait(delay):
+                raise Cancelled() from None
+            waited += delay
+            delay = min(delay * 2, 10.0)

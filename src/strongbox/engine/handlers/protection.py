@@ -14,7 +14,7 @@ from strongbox.dataplane.repository import Repository
 from strongbox.domain.jobs import Job, JobStatus
 from strongbox.domain.errors import ItemNotFound
 from strongbox.domain.vaults import LastBackupStatus, ProtectedItem, ProtectionState, RecoveryPoint
-from strongbox.engine.handlers.common import human_size, load_subjects
+from strongbox.engine.handlers.common import human_size, load_subjects, when_vault_free
 from strongbox.engine.reporter import JobReporter
 from strongbox.services.context import ServiceContext
 
@@ -74,7 +74,7 @@ def run_delete_data(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatu
     if snapshot_ids:
         repo.forget(snapshot_ids)
         rep.task_progress(DELETE, 30.0, "recovery points forgotten; pruning data")
-        pruned = repo.prune()
+        pruned = when_vault_free(repo.prune, rep, DELETE)
         rep.bag(**{"Data Deleted": human_size(pruned.bytes_freed)})
     with ctx.db.unit_of_work() as uow:
         uow.points.delete_for_item(job.item_key or "")
