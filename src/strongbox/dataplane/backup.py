@@ -32,6 +32,8 @@ from strongbox.dataplane.scanner import Entry, name_roots, prescan, walk
 from strongbox.dataplane.tree import Node, TreeWriter
 
 _WHOLE = 8 * 1024 * 1024  # files up to this size are read at once and cut in memory
+_BATCH_FILES = 64  # one-chunk files go to the workers in batches: less per-file overhead
+_BATCH_BYTES = 4 * 1024 * 1024
 _Result = tuple[bytes | None, int, bytes | None]
 
 
@@ -43,6 +45,7 @@ class _FileState:
     content: list[list[Any]] = field(default_factory=list)
     failed: bool = False
     changed: bool = False
+    small: bytes | None = None  # whole content of a one-chunk file, processed in a batch
 
 
 class BackupRun:
@@ -65,6 +68,8 @@ class BackupRun:
         self.files = self.dirs = 0
         self.bytes_total = self.bytes_read = self.bytes_new = 0
         self._inodes: dict[tuple[int, int], str] = {}
+        self._batch: list[_FileState] = []
+        self._batch_bytes = 0
 
     # -- worker side -------------------------------------------------------------------
     def _process(self, data: bytes) -> _Result:
@@ -75,6 +80,9 @@ class BackupRun:
         if not self._claim(cid):
             return cid, n, None
         return cid, n, self.ctx.cipher.seal_chunk(cid, data)
+
+    def _process_batch(self, datas: list[bytes]) -> list[_Result | None]:
+        return [self._process(d) if d else None for d in datas]
 
     def _claim(self, cid: bytes) -> bool:
         with self._claim_lock:
@@ -106,6 +114,8 @@ class BackupRun:
                 for entry in walk(name, ap, self._warn):
                     self.cancel.raise_if_cancelled()
                     self._entry(entry)
+            if self._batch:
+                self._flush_batch()
             self._drain(0)
             tree_ids = self.tree.close()
             self.packs.flush()
@@ -144,7 +154,7 @@ class BackupRun:
         if stat.S_ISDIR(st.st_mode):
             node["t"] = "d"
             self.dirs += 1
-            self._fifo.append(("n", node, None))
+            self._push(("n", node, None))
         elif stat.S_ISLNK(st.st_mode):
             try:
                 node["l"] = os.readlink(e.abs_path)
@@ -152,7 +162,7 @@ class BackupRun:
                 self._warn(e.abs_path, err.strerror or str(err))
                 return
             node["t"] = "l"
-            self._fifo.append(("n", node, None))
+            self._push(("n", node, None))
         elif stat.S_ISREG(st.st_mode):
             node["t"] = "f"
             if st.st_nlink > 1:
@@ -171,7 +181,7 @@ class BackupRun:
         if cached is not None and all(c[0] is None or bytes.fromhex(c[0]) in self.ctx.index.chunks
                                       for c in cached):
             state = _FileState(node, e.abs_path, st, cached)
-            self._fifo.append(("f", state, None))
+            self._push(("f", state, None))
             self.meter.add(st.st_size, 0, e.tree_path)
             return
         state = _FileState(node, e.abs_path, st)
@@ -200,7 +210,25 @@ class BackupRun:
                 state.changed = True
                 self._warn(e.abs_path, "file changed while it was read (stored as read)")
         finally:
-            self._fifo.append(("f", state, None))
+            if state.small is not None and not state.failed:
+                self._batch.append(state)
+                self._batch_bytes += len(state.small)
+                if len(self._batch) >= _BATCH_FILES or self._batch_bytes >= _BATCH_BYTES:
+                    self._flush_batch()
+            else:
+                self._push(("f", state, None))
+
+    def _push(self, item: tuple[str, Any, Any]) -> None:
+        """Append to the FIFO after any pending small files, so the tree keeps walk order."""
+        if self._batch:
+            self._flush_batch()
+        self._fifo.append(item)
+
+    def _flush_batch(self) -> None:
+        batch, self._batch, self._batch_bytes = self._batch, [], 0
+        fut = self.pool.submit(self._process_batch, [b.small or b"" for b in batch])
+        self._fifo.append(("b", fut, batch))
+        self._pending += 1
 
     def _cut(self, f: Any, state: _FileState) -> None:
         for c in self.cdc.cut_stream(f):
@@ -209,8 +237,8 @@ class BackupRun:
 
     def _cut_buf(self, data: bytes, state: _FileState) -> None:
         if len(data) <= CHUNK_MIN:
-            if data:
-                self._submit(data, state)
+            self.bytes_read += len(data)
+            state.small = data
             return
         view = memoryview(data)
         for c in self.cdc.cut_buf(view):
@@ -220,26 +248,35 @@ class BackupRun:
     def _submit(self, data: bytes, state: _FileState) -> None:
         self.bytes_read += len(data)
         fut = self.pool.submit(self._process, data)
-        self._fifo.append(("c", fut, state))
+        self._push(("c", fut, state))
         self._pending += 1
         self._drain(self.workers * 2 + 2)
 
     def _drain(self, limit: int) -> None:
         """Consume FIFO items in order until at most ``limit`` chunks are pending."""
-        while self._fifo and (self._pending > limit or self._fifo[0][0] != "c" or limit == 0):
+        while self._fifo and (self._pending > limit or self._fifo[0][0] not in ("c", "b") or limit == 0):
             kind, a, b = self._fifo.popleft()
             if kind == "n":
                 self.tree.add(a)
             elif kind == "c":
                 self._pending -= 1
-                cid, n, sealed = a.result()
-                if sealed is not None:
-                    self.packs.add(KIND_DATA, cid, sealed, n)
-                    self.bytes_new += n
-                b.content.append([cid.hex() if cid else None, n])
-                self.meter.add(n, 0, b.node["p"])
+                self._chunk_done(a.result(), b)
+            elif kind == "b":
+                self._pending -= 1
+                for state, res in zip(b, a.result()):
+                    if res is not None:
+                        self._chunk_done(res, state)
+                    self._finish_file(state)
             else:
                 self._finish_file(a)
+
+    def _chunk_done(self, res: _Result, state: _FileState) -> None:
+        cid, n, sealed = res
+        if sealed is not None and cid is not None:
+            self.packs.add(KIND_DATA, cid, sealed, n)
+            self.bytes_new += n
+        state.content.append([cid.hex() if cid else None, n])
+        self.meter.add(n, 0, state.node["p"])
 
     def _finish_file(self, s: _FileState) -> None:
         if s.failed:

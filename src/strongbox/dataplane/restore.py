@@ -50,8 +50,11 @@ class _File:
     comps: tuple[str, ...]
     node: Node
     tmp: str
+    name: str
+    pfd: int  # our own dup of the parent folder's fd, closed when the file is done
     fd: int = -1
     error: str | None = None
+    done: bool = False
 
 
 def _tmp_name(name: str) -> str:
@@ -127,8 +130,7 @@ class RestoreRun:
             self._apply_dir_meta()
         finally:
             for f in self.batch:
-                if f.fd >= 0:
-                    os.close(f.fd)
+                os.close(f.pfd)
             pool.shutdown(wait=True, cancel_futures=True)
             self.dirs.close()
         self.meter.finish()
@@ -190,20 +192,35 @@ class RestoreRun:
 
     def _add_file(self, root: str, comps: tuple[str, ...], node: Node, pool: ThreadPoolExecutor) -> None:
         pfd, name = self.dirs.locate(root, comps)
-        f = _File(root, comps, node, _tmp_name(name))
-        f.fd = os.open(f.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                       dir_fd=pfd)
-        os.ftruncate(f.fd, int(node.get("s", 0)))
-        self.batch.append(f)
+        self.batch.append(_File(root, comps, node, _tmp_name(name), name, os.dup(pfd)))
         self.batch_bytes += int(node.get("s", 0))
         if len(self.batch) >= BATCH_FILES or self.batch_bytes >= BATCH_BYTES:
             self._flush(pool)
+
+    @staticmethod
+    def _create(f: _File) -> None:
+        f.fd = os.open(f.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
+                       dir_fd=f.pfd)
+        os.ftruncate(f.fd, int(f.node.get("s", 0)))  # sparse until written: holes stay holes
 
     # -- batches -----------------------------------------------------------------------
     def _flush(self, pool: ThreadPoolExecutor) -> None:
         if not self.batch:
             return
         batch, self.batch, self.batch_bytes = self.batch, [], 0
+        try:
+            self._run_batch(batch, pool)
+        finally:
+            for f in batch:
+                if f.fd >= 0:
+                    os.close(f.fd)
+                    f.fd = -1
+                os.close(f.pfd)
+
+    def _run_batch(self, batch: list[_File], pool: ThreadPoolExecutor) -> None:
+        # Create and finish files on this thread: parallel creates in one folder contend in the kernel.
+        for f in batch:
+            self._create(f)
         plan: dict[bytes, dict[bytes, tuple[BlobRef, list[tuple[int, int]]]]] = {}
         for fi, f in enumerate(batch):
             off = 0
@@ -220,6 +237,13 @@ class RestoreRun:
             pass
         for f in batch:
             self._finish_file(f)
+        for f in batch:
+            path = "/".join((f.root,) + f.comps)
+            if f.error is not None:
+                self.failed[path] = f.error
+            elif f.done:
+                self.files += 1
+                self.bytes_written += int(f.node.get("s", 0))
 
     def _read_pack(self, pack: bytes, blobs: dict[bytes, tuple[BlobRef, list[tuple[int, int]]]],
                    batch: list[_File]) -> None:
@@ -260,12 +284,9 @@ class RestoreRun:
 
     def _finish_file(self, f: _File) -> None:
         node = f.node
-        pfd, name = self.dirs.locate(f.root, f.comps)
-        path = "/".join((f.root,) + f.comps)
         try:
             if f.error is not None:
-                self.failed[path] = f.error
-                os.unlink(f.tmp, dir_fd=pfd)
+                os.unlink(f.tmp, dir_fd=f.pfd)
                 return
             if _IS_ROOT:
                 os.fchown(f.fd, node["u"], node["g"])
@@ -274,10 +295,9 @@ class RestoreRun:
         finally:
             os.close(f.fd)
             f.fd = -1
-        os.rename(f.tmp, name, src_dir_fd=pfd, dst_dir_fd=pfd)
-        self.files += 1
-        self.bytes_written += int(node.get("s", 0))
-        self.meter.add(0, 1, path)
+        os.rename(f.tmp, f.name, src_dir_fd=f.pfd, dst_dir_fd=f.pfd)
+        f.done = True
+        self.meter.add(0, 1, "/".join((f.root,) + f.comps))
 
     def _link_all(self) -> None:
         for root, comps, node in self.links:
