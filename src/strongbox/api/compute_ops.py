@@ -23,7 +23,8 @@ DEFAULT_LOCATION = "westeurope"
 
 
 class VirtualMachineNotFound(NotFound):
-    """The Resource 'Microsoft.Compute/virtualMachines/{name}' under resource group '{resource_group}' was not found."""
+    """The Resource 'Microsoft.Compute/virtualMachines/{name}' under resource group '{resource_group}' \
+was not found."""
 
     code = "ResourceNotFound"
 

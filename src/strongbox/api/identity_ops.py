@@ -56,8 +56,8 @@ def _unknown_tenant(call: Call) -> Reply | None:
     tenant = call.params["tenant"]
     if tenant.lower() == tenant_id(call.ctx):
         return None
-    return _oauth_error(400, "invalid_tenant",
-                        f"Tenant '{tenant[:64]}' not found. This server has one tenant: {tenant_id(call.ctx)}.")
+    return _oauth_error(400, "invalid_tenant", f"Tenant '{tenant[:64]}' not found. "
+                                               f"This server has one tenant: {tenant_id(call.ctx)}.")
 
 
 # --- public: before a token exists ---------------------------------------------------------
@@ -117,8 +117,8 @@ def token(call: Call) -> Reply:
     if not secret and form.get("client_assertion_type") == _JWT_BEARER:
         secret = form.get("client_assertion")
     if not secret:
-        return _oauth_error(401, "invalid_client",
-                            "The request body must contain 'client_secret' (a token from 'strongbox token issue').")
+        return _oauth_error(401, "invalid_client", "The request body must contain 'client_secret' "
+                                                   "(a token from 'strongbox token issue').")
     try:
         principal = _tokens(call.ctx).verify(secret.strip())
     except StrongboxError as err:

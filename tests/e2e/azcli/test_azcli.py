@@ -121,7 +121,8 @@ def test_az_backup_flow(signed_in: Az, arm: Arm, tmp_path: Path) -> None:
     assert created["name"] == POLICY
     configure = az.json("backup", "protection", "enable-for-vm", *g, "--vm", VM, "--policy-name", POLICY)
     assert configure["properties"]["operation"] == "ConfigureBackup"
-    assert configure["properties"]["status"] == arm.job(configure["name"])["properties"]["status"] == "Completed"
+    held_configure = arm.job(configure["name"])["properties"]
+    assert configure["properties"]["status"] == held_configure["status"] == "Completed"
     item = _item(arm, VM)
     assert item["properties"]["protectionState"] in ("IRPending", "Protected")
     assert item["properties"]["policyName"] == POLICY
@@ -139,7 +140,8 @@ def test_az_backup_flow(signed_in: Az, arm: Arm, tmp_path: Path) -> None:
     assert shown["properties"]["status"] == "Completed"
     assert [t["taskId"] for t in shown["properties"]["extendedInfo"]["tasksList"]] == \
         [t["taskId"] for t in done["properties"]["extendedInfo"]["tasksList"]]
-    assert shown["properties"]["extendedInfo"]["propertyBag"] == done["properties"]["extendedInfo"]["propertyBag"]
+    bag = shown["properties"]["extendedInfo"]["propertyBag"]
+    assert bag == done["properties"]["extendedInfo"]["propertyBag"] and bag["VM Name"] == VM
     waited_at = time.monotonic()
     waited = az.json("backup", "job", "wait", *g, "-n", backup_id, "--timeout", "20")
     assert time.monotonic() - waited_at < 15

@@ -32,12 +32,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
         (root / "src" / name / "f.txt").write_text(name)
     sources = [
         {"subscription": SUB, "resource_group": RG, "name": "vm-1", "paths": [str(root / "src" / "vm-1")]},
-        {"subscription": SUB, "resource_group": "rg-two", "name": "vm-2", "paths": [str(root / "src" / "vm-2")]},
+        {"subscription": SUB, "resource_group": "rg-two", "name": "vm-2",
+         "paths": [str(root / "src" / "vm-2")]},
         {"subscription": OTHER_SUB, "resource_group": RG, "name": "vm-other",
          "paths": [str(root / "src" / "vm-other")]},
     ]
     data = root / "data"
-    config = write_config(root / "strongbox.toml", {"data_dir": str(data), "retry_after": 0}, None, sources, [])
+    config = write_config(root / "strongbox.toml", {"data_dir": str(data), "retry_after": 0}, None,
+                          sources, [])
     srv = start_server(config, data)
     try:
         yield srv
@@ -102,7 +104,8 @@ def test_openid_configuration(http: httpx.Client, server: RunningServer) -> None
         assert doc["issuer"].split("/")[3] == TENANT        # how az reads the tenant of a non-GUID --tenant
 
 
-@pytest.mark.parametrize("tenant", ["00000000-0000-0000-0000-000000000bad", "contoso.onmicrosoft.com", "common"])
+@pytest.mark.parametrize("tenant", ["00000000-0000-0000-0000-000000000bad", "contoso.onmicrosoft.com",
+                                    "common"])
 def test_openid_configuration_of_an_unknown_tenant(http: httpx.Client, tenant: str) -> None:
     r = http.get(f"/{tenant}/v2.0/.well-known/openid-configuration")
     assert r.status_code == 400
@@ -119,7 +122,8 @@ def test_token_for_a_strongbox_token(http: httpx.Client, server: RunningServer) 
     assert body["token_type"] == "Bearer" and body["access_token"] == secret
     assert 3500 < body["expires_in"] <= 3600
     assert r.headers["cache-control"] == "no-store"
-    subs = http.get("/subscriptions", params={"api-version": "2022-12-01"}, headers=bearer(body["access_token"]))
+    subs = http.get("/subscriptions", params={"api-version": "2022-12-01"},
+                    headers=bearer(body["access_token"]))
     assert subs.status_code == 200 and [s["subscriptionId"] for s in subs.json()["value"]] == [SUB]
 
 
@@ -175,7 +179,8 @@ def test_token_endpoint_takes_only_post(http: httpx.Client) -> None:
 
 # --- what a token grants --------------------------------------------------------------------
 
-def test_subscriptions_list_only_the_tokens_own(http: httpx.Client, server: RunningServer, token: str) -> None:
+def test_subscriptions_list_only_the_tokens_own(http: httpx.Client, server: RunningServer,
+                                                token: str) -> None:
     r = http.get("/subscriptions", params={"api-version": "2022-12-01"}, headers=bearer(token))
     assert r.status_code == 200, r.text
     [sub] = r.json()["value"]
@@ -239,7 +244,8 @@ def test_vm_not_declared_or_not_visible(http: httpx.Client, token: str) -> None:
 def test_vm_location_follows_the_vault(http: httpx.Client, server: RunningServer) -> None:
     token = server.token(OTHER_SUB)
     q = {"api-version": "2026-04-01"}
-    vault = f"/subscriptions/{OTHER_SUB}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/vaults/v-north"
+    vault = (f"/subscriptions/{OTHER_SUB}/resourceGroups/{RG}"
+             "/providers/Microsoft.RecoveryServices/vaults/v-north")
     r = http.put(vault, params={"api-version": "2026-07-01"}, headers=bearer(token),
                  json={"location": "northeurope", "sku": {"name": "Standard"}, "properties": {}})
     assert r.status_code in (200, 201), r.text
