@@ -21,7 +21,7 @@ import os
 import secrets
 import stat
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -110,6 +110,8 @@ class RestoreRun:
         self.failed: dict[str, str] = {}
         self.refused: list[str] = []
         self.files = self.ndirs = self.bytes_written = 0
+        self._batcher = ThreadPoolExecutor(1, thread_name_prefix="sb-restore-batch")
+        self._bg: Future[None] | None = None
 
     def selected(self, path: str) -> bool:
         if path.split("/", 1)[0] not in self.bases:
@@ -126,11 +128,13 @@ class RestoreRun:
                 self.cancel.raise_if_cancelled()
                 self._node(node, pool)
             self._flush(pool)
+            self._wait_background()
             self._link_all()
             self._apply_dir_meta()
         finally:
             for f in self.batch:
                 os.close(f.pfd)
+            self._batcher.shutdown(wait=True, cancel_futures=True)
             pool.shutdown(wait=True, cancel_futures=True)
             self.dirs.close()
         self.meter.finish()
@@ -201,7 +205,8 @@ class RestoreRun:
     def _create(f: _File) -> None:
         f.fd = os.open(f.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
                        dir_fd=f.pfd)
-        os.ftruncate(f.fd, int(f.node.get("s", 0)))  # sparse until written: holes stay holes
+        if any(c[0] is None for c in f.node.get("c", ())):
+            os.ftruncate(f.fd, int(f.node.get("s", 0)))  # sized up front: holes stay holes
 
     # -- batches -----------------------------------------------------------------------
     def _flush(self, pool: ThreadPoolExecutor) -> None:
@@ -209,18 +214,36 @@ class RestoreRun:
             return
         batch, self.batch, self.batch_bytes = self.batch, [], 0
         try:
-            self._run_batch(batch, pool)
-        finally:
+            # Files are created here while the previous batch is read and finished in the
+            # background: two stages overlap, and only two threads ever create/rename.
             for f in batch:
-                if f.fd >= 0:
-                    os.close(f.fd)
-                    f.fd = -1
-                os.close(f.pfd)
+                self._create(f)
+            self._wait_background()
+        except BaseException:
+            self._close(batch)
+            raise
+        self._bg = self._batcher.submit(self._run_batch, batch, pool)
+
+    def _wait_background(self) -> None:
+        if self._bg is not None:
+            bg, self._bg = self._bg, None
+            bg.result()
+
+    @staticmethod
+    def _close(batch: list[_File]) -> None:
+        for f in batch:
+            if f.fd >= 0:
+                os.close(f.fd)
+                f.fd = -1
+            os.close(f.pfd)
 
     def _run_batch(self, batch: list[_File], pool: ThreadPoolExecutor) -> None:
-        # Create and finish files on this thread: parallel creates in one folder contend in the kernel.
-        for f in batch:
-            self._create(f)
+        try:
+            self._read_and_finish(batch, pool)
+        finally:
+            self._close(batch)
+
+    def _read_and_finish(self, batch: list[_File], pool: ThreadPoolExecutor) -> None:
         plan: dict[bytes, dict[bytes, tuple[BlobRef, list[tuple[int, int]]]]] = {}
         for fi, f in enumerate(batch):
             off = 0
