@@ -125,7 +125,8 @@ def token(call: Call) -> Reply:
         return _oauth_error(401, "invalid_client",
                             f"Invalid client secret: it must be a live token from 'strongbox token issue' "
                             f"for this server. {err.message}")
-    expires_in = max(0, int(principal.expires_at.timestamp() - call.ctx.clock().timestamp()))
+    # Real time, as TokenService judges expiry (ctx.clock may be a virtual service clock).
+    expires_in = max(0, int(principal.expires_at.timestamp() - time.time()))
     return Reply(200, {"token_type": "Bearer", "access_token": secret.strip(), "expires_in": expires_in,
                        "ext_expires_in": expires_in}, dict(_NO_STORE))
 
