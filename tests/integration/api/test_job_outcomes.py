@@ -123,10 +123,15 @@ def test_delete_data_waits_for_a_backup_running_in_the_same_vault(arm: Arm, serv
     _, backup_id = arm.backup("vm-big")
     _wait_progress(arm, backup_id)
     d = arm.req("DELETE", arm.item_path("vm-a"))
-    delete_id = arm.poll(d.headers["Azure-AsyncOperation"])["properties"]["jobId"]
-    delete = arm.wait_job(delete_id)["properties"]
-    backup = arm.wait_job(backup_id)["properties"]
-    assert backup["status"] == "Completed", backup
-    assert delete["status"] == "Completed", delete
-    assert delete["endTime"] >= backup["endTime"]     # the prune waited for the backup's lock
+    vault_op = arm.get(d.headers["Azure-AsyncOperation"].split("?")[0].replace(server.base_url, ""))
+    delete_id = vault_op.json()["properties"]["jobId"]
+    waited = False
+    deadline = time.monotonic() + 60
+    while arm.job(backup_id)["properties"]["status"] == "InProgress" and time.monotonic() < deadline:
+        tasks = arm.job(delete_id)["properties"]["extendedInfo"]["tasksList"]
+        waited |= any("waiting for another operation" in t.get("taskExecutionDetails", "") for t in tasks)
+        time.sleep(0.05)
+    assert waited, "the prune should wait for the backup's vault lock, and say so"
+    assert arm.wait_job(backup_id)["properties"]["status"] == "Completed"
+    assert arm.wait_job(delete_id)["properties"]["status"] == "Completed"
     arm.wait_job(arm.enable("vm-a"))
