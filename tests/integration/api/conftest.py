@@ -32,6 +32,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     os.mkfifo(src / "vm-warn" / "pipe")
     (src / "vm-gone").mkdir()
     (src / "vm-grow").mkdir()
+    make_tree(src / "vm-links" / "tree")
+    os.symlink("/etc/hostname", src / "vm-links" / "tree" / "absolute-link")
     (src / "vm-grow" / "growing.log").write_bytes(os.urandom(40 << 20))
     data = root / "data"
     sources = [
@@ -41,6 +43,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         {"subscription": SUB, "resource_group": RG, "name": "vm-warn", "paths": [str(src / "vm-warn")]},
         {"subscription": SUB, "resource_group": RG, "name": "vm-gone", "paths": [str(src / "vm-gone" / "x")]},
         {"subscription": SUB, "resource_group": RG, "name": "vm-grow", "paths": [str(src / "vm-grow")]},
+        {"subscription": SUB, "resource_group": RG, "name": "vm-links", "paths": [str(src / "vm-links" / "tree")]},
     ]
     locations = [{"subscription": SUB, "resource_group": RG, "name": "restores1", "path": str(root / "restores")}]
     config = write_config(root / "strongbox.toml", {"data_dir": str(data), "retry_after": 0, "page_size": 5,

@@ -62,3 +62,24 @@ def test_alternate_location_gets_a_new_folder_each_time(arm: Arm, server: Runnin
     second = _restore(arm, "vm-a", point, body)
     other = Path(second["extendedInfo"]["propertyBag"]["Restore Location"])
     assert other != target and other.name.startswith(target.name) and other.exists()
+
+
+def test_links_pointing_out_are_recreated_in_place_and_refused_elsewhere(arm: Arm, server: RunningServer) -> None:
+    src: Path = server.sources / "vm-links" / "tree"  # type: ignore[attr-defined]
+    arm.wait_job(arm.enable("vm-links"))
+    arm.wait_job(arm.backup("vm-links")[1])
+    point = arm.points("vm-links")[0]["name"]
+    body = {"properties": {"recoveryType": "RestoreDisks", "storageAccountId": arm.storage_account_id("restores1")}}
+    r = arm.req("POST", f"{arm.item_path('vm-links')}/recoveryPoints/{point}/restore",
+                json={"properties": {**body["properties"], "objectType": "IaasVMRestoreRequest"}})
+    job = arm.wait_job(arm.follow(r))["properties"]
+    assert job["status"] == "CompletedWithWarnings", job
+    assert "absolute-link" in job["errorDetails"][0]["errorString"]
+    target = Path(job["extendedInfo"]["propertyBag"]["Restore Location"]) / "tree"
+    assert not os.path.lexists(target / "absolute-link")
+    expected = describe(src)
+    del expected["absolute-link"]
+    assert describe(target) == expected
+    os.remove(src / "absolute-link")
+    job = _restore(arm, "vm-links", point, {"properties": {"recoveryType": "OriginalLocation"}})
+    assert os.readlink(src / "absolute-link") == "/etc/hostname"

@@ -13,9 +13,11 @@ from typing import cast
 
 from strongbox.dataplane.repository import Repository
 from strongbox.domain.errors import InvalidParameter
-from strongbox.domain.jobs import Job, JobStatus
+from strongbox.dataplane.errors import PathEscape
+from strongbox.domain.jobs import Job, JobStatus, TaskStatus
 from strongbox.engine.handlers.common import human_size, load_subjects
 from strongbox.engine.reporter import JobReporter
+from strongbox.engine.worker import error_detail
 from strongbox.services.context import ServiceContext
 
 READ, TRANSFER = "Read recovery point", "Transfer data to target"
@@ -36,12 +38,21 @@ def run_restore(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
         if not roots:
             raise InvalidParameter("none of the recovery point's paths is still a declared path of "
                                    f"'{source.name}'; restore to a restore location instead")
-        result = repo.restore(snapshot.id, roots=roots, progress=progress, cancel=rep.cancel)
+        # Over the original location the source is recreated as it was, symlinks pointing
+        # anywhere included; nothing is ever written through a link (directory fds, O_NOFOLLOW).
+        result = repo.restore(snapshot.id, roots=roots, progress=progress, cancel=rep.cancel,
+                              allow_external_symlinks=True)
     else:
         target = Path(str(job.request["target_folder"]))
         target.mkdir(parents=True, exist_ok=False)
-        result = repo.restore(snapshot.id, target, progress=progress, cancel=rep.cancel)
         rep.set_bag("Restore Location", str(target))
+        try:
+            result = repo.restore(snapshot.id, target, progress=progress, cancel=rep.cancel)
+        except PathEscape as refused:
+            # Everything else was restored; entries that would point out of the target were not.
+            rep.add_error(error_detail(refused, "Restore to the original location to recreate these links."))
+            rep.finish_task(TRANSFER, TaskStatus.COMPLETED_WITH_WARNINGS, details=refused.message[:500])
+            return JobStatus.COMPLETED_WITH_WARNINGS
     rep.finish_task(TRANSFER, details=f"{result.files} files, {result.bytes_written} bytes written")
     rep.bag(**{"Restored Files": str(result.files), "Restored Size": human_size(result.bytes_written)})
     return JobStatus.COMPLETED
