@@ -122,12 +122,21 @@ class RunningServer:
                 self.process.wait(5)
 
 
+def _die_with_parent() -> None:
+    """Runs in the child before exec: the server gets SIGTERM when the test process dies,
+    so no server outlives an interrupted test run."""
+    import ctypes
+    import signal
+
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+
+
 def start_server(config: Path, data_dir: Path, port: int | None = None, timeout: float = 30.0) -> RunningServer:
     port = port or free_port()
     log_path = data_dir.parent / f"server-{port}-{uuid.uuid4().hex[:6]}.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen([STRONGBOX, "serve", "--config", str(config), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT)
+                            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
     log.close()
     server = RunningServer(config, data_dir, port, proc, log_path)
     deadline = time.monotonic() + timeout
