@@ -16,14 +16,36 @@ app = typer.Typer(
 )
 
 
-def _mount() -> None:
-    # Imported here, not at module top, so `strongbox --help` stays cheap and nothing
-    # wires itself at import time.
-    from strongbox.cli import serve, token, vault
+def _mount_vault() -> None:
+    from strongbox.cli import vault
 
     app.add_typer(vault.app, name="vault", help="Work with a vault directly, without the server.")
+
+
+def _mount_token() -> None:
+    from strongbox.cli import token
+
     app.add_typer(token.app, name="token", help="Issue bearer tokens signed by the server's key.")
+
+
+def _mount_serve() -> None:
+    from strongbox.cli import serve
+
     serve.register(app)
+
+
+_COMMANDS = {"vault": _mount_vault, "token": _mount_token, "serve": _mount_serve}
+
+
+def _mount(argv: list[str] | None = None) -> None:
+    """Mount the sub-command being run, or all of them (for help and unknown commands).
+
+    Imported here, not at module top, so nothing wires itself at import time and a
+    `strongbox vault ...` run does not pay for the server's imports."""
+    first = next((a for a in (argv if argv is not None else sys.argv[1:]) if not a.startswith("-")), None)
+    for name, mount in _COMMANDS.items():
+        if first is None or first not in _COMMANDS or first == name:
+            mount()
 
 
 def main() -> None:
