@@ -1,7 +1,8 @@
 """The only wiring: settings in, a running service out.
 
 Builds the database, the vault storage adapter over the data plane, the service context,
-the ARM app, the worker pool and the reaper. Nothing here runs at import time.
+the ARM app, the worker pool, the reaper and the scheduler (and, with ``virtual_clock``, the
+shared virtual clock every service reads as ``ctx.clock``). Nothing here runs at import time.
 """
 
 from __future__ import annotations
@@ -18,15 +19,20 @@ from strongbox.dataplane.repository import Repository
 from strongbox.domain.jobs import JobOperation
 from strongbox.domain.sources import RestoreLocation, Source
 from strongbox.engine.handlers.backup import run_backup
+from strongbox.engine.handlers.expiry import run_expire
 from strongbox.engine.handlers.protection import run_configure, run_delete_data, run_disable
 from strongbox.engine.handlers.restore import run_restore
 from strongbox.engine.reaper import Reaper, reap
+from strongbox.engine.scheduler import Scheduler
 from strongbox.engine.worker import Handler, WorkerPool
 from strongbox.persistence.database import Database
 from strongbox.services.catalog import SourceCatalog
+from strongbox.services.clock import VirtualClock
 from strongbox.services.context import Limits, ServiceContext
 from strongbox.services.tokens import TokenService
 from strongbox.storage.local import LocalStore
+
+SCHEDULER_INTERVAL = 1.0   # seconds between scheduler passes
 
 HANDLERS: dict[JobOperation, Handler] = {
     JobOperation.BACKUP: run_backup,
@@ -34,6 +40,7 @@ HANDLERS: dict[JobOperation, Handler] = {
     JobOperation.CONFIGURE_BACKUP: run_configure,
     JobOperation.DISABLE_BACKUP: run_disable,
     JobOperation.DELETE_BACKUP_DATA: run_delete_data,
+    JobOperation.EXPIRE_RECOVERY_POINTS: run_expire,
 }
 
 
@@ -73,15 +80,22 @@ class Service:
     arm: ArmApp
     workers: WorkerPool
     reaper: Reaper
+    scheduler: Scheduler
 
     def start_background(self) -> None:
+        if self.ctx.virtual_clock is not None:
+            self.ctx.virtual_clock.start()
         reap(self.ctx, at_start=True)
         self.workers.start()
         self.reaper.start()
+        self.scheduler.start()
 
     def stop(self) -> None:
+        self.scheduler.stop()
         self.workers.stop()
         self.reaper.stop()
+        if self.ctx.virtual_clock is not None:
+            self.ctx.virtual_clock.stop()
         self.ctx.db.dispose()
 
 
@@ -100,7 +114,15 @@ def build_service(settings: Settings, *, workers: int | None = None) -> Service:
                          exports_dir=settings.data_dir / "exports", limits=limits,
                          signing_key=hashlib.sha256(b"exports" + secret).digest(),
                          tokens=tokens, tenant_id=server.tenant_id)
-    arm = ArmApp(ctx, build_router(), tokens)
+    if server.virtual_clock:
+        ctx.virtual_clock = VirtualClock(db)
+        ctx.virtual_clock.load()
+        ctx.clock = ctx.virtual_clock
+    arm = ArmApp(ctx, build_router(virtual_clock=server.virtual_clock), tokens)
     pool = WorkerPool(ctx, HANDLERS, size=server.workers if workers is None else workers)
     reaper = Reaper(ctx, interval=max(1.0, server.lease_seconds / 3))
-    return Service(settings=settings, ctx=ctx, tokens=tokens, arm=arm, workers=pool, reaper=reaper)
+    scheduler = Scheduler(ctx, interval=SCHEDULER_INTERVAL, on_jobs=pool.wake)
+    if ctx.virtual_clock is not None:
+        ctx.virtual_clock.on_change(scheduler.wake)   # a moved clock is checked at once
+    return Service(settings=settings, ctx=ctx, tokens=tokens, arm=arm, workers=pool, reaper=reaper,
+                   scheduler=scheduler)

@@ -73,6 +73,7 @@ class ServerSettings:
     page_size: int = 200
     tenant_id: str = DEFAULT_TENANT_ID
     io_limit_mbps: int = 0          # cap on backup/restore throughput per job in MB/s; 0: no cap
+    virtual_clock: bool = False     # serve a clock an Owner can move forward (POST /admin/clock); tests only
 
 
 @dataclass(frozen=True)
@@ -210,6 +211,7 @@ _SERVER: dict[str, Check] = {
     "page_size": _integer(1, 1000),
     "tenant_id": _guid,
     "io_limit_mbps": _integer(0, 100000),
+    "virtual_clock": _boolean,
 }
 _DATABASE: dict[str, Check] = {"url": _text}
 _SOURCE: dict[str, Check] = {
@@ -324,6 +326,7 @@ def load_settings(
     host: str | None = None,
     port: int | None = None,
     tls: bool | None = None,
+    virtual_clock: bool | None = None,
 ) -> Settings:
     """Read and check the config (or the embedded defaults); the keyword overrides win."""
     if config is not None:
@@ -350,6 +353,8 @@ def load_settings(
         server["port"] = _SERVER["port"](port, "--port")
     if tls is not None:
         server["tls"] = _boolean(tls, "--tls")
+    if virtual_clock is not None:
+        server["virtual_clock"] = _boolean(virtual_clock, "--virtual-clock")
     server_settings = ServerSettings(**server)
 
     if config_path is None:

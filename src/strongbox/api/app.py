@@ -94,7 +94,7 @@ class ArmApp:
             # Another tenant's subscription does not exist, as far as this token can tell.
             raise SubscriptionNotFound(subscription=params["subscriptionId"])
         query = {k.lower(): v for k, v in request.query_params.items()}
-        api_version = "" if route.public else check_api_version(query.get("api-version"))
+        api_version = "" if route.public or not route.versioned else check_api_version(query.get("api-version"))
         body = await self._read_body(request)
         call = Call(method=request.method, path=request.url.path, params=params, query=query, raw_body=body,
                     api_version=api_version, base_url=f"{request.url.scheme}://{request.url.netloc}",

@@ -23,10 +23,11 @@ class Route:
     pattern: tuple[str, ...]
     handler: Handler
     public: bool = False        # served without a bearer token
+    versioned: bool = True      # needs ?api-version= (ARM routes); strongbox's own routes do not
 
 
-def route(method: str, template: str, handler: Handler, *, public: bool = False) -> Route:
-    return Route(method, tuple(template.strip("/").split("/")), handler, public)
+def route(method: str, template: str, handler: Handler, *, public: bool = False, versioned: bool = True) -> Route:
+    return Route(method, tuple(template.strip("/").split("/")), handler, public, versioned)
 
 
 def split_path(raw_path: str) -> list[str]:

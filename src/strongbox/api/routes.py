@@ -6,7 +6,7 @@ token's scope by the app before any handler runs.
 
 from __future__ import annotations
 
-from strongbox.api import compute_ops, identity_ops, job_ops, protection_ops, vault_ops
+from strongbox.api import admin_ops, compute_ops, identity_ops, job_ops, protection_ops, vault_ops
 from strongbox.api.router import Route, Router, route
 
 SUB = "/subscriptions/{subscriptionId}"
@@ -19,7 +19,8 @@ PI = PC + "/protectedItems/{protectedItemName}"
 VMS = "/providers/Microsoft.Compute/virtualMachines"
 
 
-def build_router() -> Router:
+def build_router(*, virtual_clock: bool = False) -> Router:
+    """The table; ``virtual_clock`` adds ``GET/POST /admin/clock`` (serve --virtual-clock only)."""
     table: list[Route] = [
         # vaults
         route("GET", SUB + VAULTS, vault_ops.vaults_list_by_subscription),
@@ -75,4 +76,9 @@ def build_router() -> Router:
         route("GET", RG + VMS, compute_ops.virtual_machines_list),
         route("GET", RG + VMS + "/{vmName}", compute_ops.virtual_machines_get),
     ]
+    if virtual_clock:
+        table += [
+            route("GET", "/admin/clock", admin_ops.clock_get, versioned=False),
+            route("POST", "/admin/clock", admin_ops.clock_advance, versioned=False),
+        ]
     return Router(table)

@@ -48,6 +48,7 @@ from strongbox.domain.errors import BadRequest
 from strongbox.domain.jobs import Job, JobStatus, Task, TaskStatus
 from strongbox.domain.operations import Operation, OperationStatus
 from strongbox.domain.sources import FABRIC, Source
+from strongbox.domain.schedule import ScheduleError, zone
 from strongbox.domain.vaults import Policy, ProtectedItem, RecoveryPoint, Vault
 
 IAAS_VM = "AzureIaasVM"
@@ -486,10 +487,23 @@ def parse_policy_body(body: Any) -> dict[str, Any]:
     retention = _policy_object(props, "retentionPolicy")
     frequency = _schedule(schedule, props.get("policyType"))
     _retention(retention, frequency)
-    _int(props, "instantRpRetentionRangeInDays", "properties", InvalidPolicyInput, minimum=1, maximum=30)
+    if frequency == "Weekly" and isinstance(retention.get("weeklySchedule"), dict):
+        sub = schedule.get("weeklySchedule", schedule) if schedule.get("schedulePolicyType") == \
+            "SimpleSchedulePolicyV2" else schedule
+        extra = set(retention["weeklySchedule"].get("daysOfTheWeek") or []) - set(sub.get("scheduleRunDays") or [])
+        if extra:
+            raise InvalidPolicyInput("properties.retentionPolicy.weeklySchedule.daysOfTheWeek must be days the "
+                                     f"schedule runs on; {', '.join(sorted(extra))} is not")
+    enhanced = schedule.get("schedulePolicyType") == "SimpleSchedulePolicyV2"
+    _int(props, "instantRpRetentionRangeInDays", "properties", InvalidPolicyInput, minimum=1,
+         maximum=30 if enhanced else 5)
     for key in ("timeZone", "policyType", "snapshotConsistencyType"):
         if props.get(key) is not None and not isinstance(props[key], str):
             raise InvalidPolicyInput(f"properties.{key} must be a string")
+    try:
+        zone(props.get("timeZone"))
+    except ScheduleError as err:
+        raise InvalidPolicyInput(f"properties.{err}") from None
     return {key: copy.deepcopy(props[key]) for key in POLICY_SETTINGS if props.get(key) is not None}
 
 
@@ -563,6 +577,45 @@ def _retention(retention: dict[str, Any], frequency: str) -> None:
         schedule = _policy_object(retention, key, path)
         _retention_duration(schedule, f"{path}.{key}")
         _datetime_list(schedule, "retentionTimes", f"{path}.{key}", required=False)
+        if key == "weeklySchedule":
+            _names(schedule, "daysOfTheWeek", f"{path}.{key}", _WEEKDAYS)
+        elif key in ("monthlySchedule", "yearlySchedule"):
+            _day_format(schedule, f"{path}.{key}")
+        if key == "yearlySchedule":
+            _names(schedule, "monthsOfYear", f"{path}.{key}", _MONTHS)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_WEEKS_OF_MONTH = ("First", "Second", "Third", "Fourth", "Last")
+
+
+def _names(obj: Mapping[str, Any], key: str, path: str, allowed: tuple[str, ...]) -> None:
+    value = obj.get(key)
+    if not isinstance(value, list) or not value or any(v not in allowed for v in value):
+        raise InvalidPolicyInput(f"{path}.{key} must be a non-empty list of {', '.join(allowed)}")
+
+
+def _day_format(schedule: Mapping[str, Any], path: str) -> None:
+    """Monthly and yearly retention name their day as days of the month (format Daily) or
+    weekdays of weeks of the month (format Weekly)."""
+    fmt = _choice(schedule.get("retentionScheduleFormatType"), f"{path}.retentionScheduleFormatType",
+                  ("Daily", "Weekly"), InvalidPolicyInput)
+    if fmt == "Weekly":
+        weekly = _policy_object(schedule, "retentionScheduleWeekly", path)
+        _names(weekly, "daysOfTheWeek", f"{path}.retentionScheduleWeekly", _WEEKDAYS)
+        _names(weekly, "weeksOfTheMonth", f"{path}.retentionScheduleWeekly", _WEEKS_OF_MONTH)
+        return
+    daily = _policy_object(schedule, "retentionScheduleDaily", path)
+    days = daily.get("daysOfTheMonth")
+    if not isinstance(days, list) or not days or not all(isinstance(d, dict) for d in days):
+        raise InvalidPolicyInput(f"{path}.retentionScheduleDaily.daysOfTheMonth must be a non-empty list of "
+                                 '{"date": 1..28} or {"isLast": true}')
+    for day in days:
+        if day.get("isLast") is True:
+            continue
+        _int(day, "date", f"{path}.retentionScheduleDaily.daysOfTheMonth[]", InvalidPolicyInput, minimum=1,
+             maximum=28, required=True)
 
 
 def _retention_duration(obj: Mapping[str, Any], path: str) -> None:

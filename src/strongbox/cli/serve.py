@@ -1,4 +1,4 @@
-"""`strongbox serve`: the API, the workers and the reaper in one process."""
+"""`strongbox serve`: the API, the workers, the reaper and the scheduler in one process."""
 
 from __future__ import annotations
 
@@ -18,6 +18,10 @@ def register(app: typer.Typer) -> None:
         host: Optional[str] = typer.Option(None, "--host", help="Address to listen on."),
         port: Optional[int] = typer.Option(None, "--port", help="Port to listen on."),
         http: bool = typer.Option(False, "--http", help="Serve plain HTTP instead of HTTPS."),
+        virtual_clock: bool = typer.Option(
+            False, "--virtual-clock",
+            help="Serve a clock an Owner can move forward (POST /admin/clock), to test schedules and "
+                 "retention in seconds. Never in production."),
     ) -> None:
         """Run the API, workers and scheduler in one process."""
         import uvicorn
@@ -28,7 +32,8 @@ def register(app: typer.Typer) -> None:
         from strongbox.demo import ensure_demo
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-        settings = load_settings(config, data_dir=data_dir, host=host, port=port, tls=False if http else None)
+        settings = load_settings(config, data_dir=data_dir, host=host, port=port, tls=False if http else None,
+                                 virtual_clock=True if virtual_clock else None)
         if settings.is_demo:
             ensure_demo(settings.data_dir)
         service = build_service(settings)
@@ -44,6 +49,8 @@ def register(app: typer.Typer) -> None:
         if settings.is_demo:
             typer.echo("no config given: serving the demo source 'demo-vm' "
                        "(subscription 00000000-0000-0000-0000-000000000000, resource group demo-rg)")
+        if server.virtual_clock:
+            typer.echo(f"virtual clock: {service.ctx.clock().isoformat()} (move it with POST /admin/clock)")
         typer.echo(f"strongbox listening on {scheme}://{server.host}:{server.port}", )
         service.start_background()
         try:

@@ -46,6 +46,9 @@ class JobOperation(str, enum.Enum):
     RESTORE = "Restore"
     DISABLE_BACKUP = "DisableBackup"
     DELETE_BACKUP_DATA = "DeleteBackupData"
+    # Not an Azure JobOperationType (Azure removes expired points silently); strongbox does
+    # real work to expire points (forget + prune), so it is a tracked job with its own name.
+    EXPIRE_RECOVERY_POINTS = "ExpireRecoveryPoints"
 
 
 class TaskStatus(str, enum.Enum):
@@ -86,6 +89,7 @@ TASKS_BY_OPERATION: dict[JobOperation, tuple[str, ...]] = {
     JobOperation.CONFIGURE_BACKUP: ("Configure protection",),
     JobOperation.DISABLE_BACKUP: ("Stop protection",),
     JobOperation.DELETE_BACKUP_DATA: ("Stop protection", "Delete backup data"),
+    JobOperation.EXPIRE_RECOVERY_POINTS: ("Remove expired recovery points", "Prune vault data"),
 }
 
 

@@ -41,8 +41,8 @@ class Policy:
 
     ``settings`` holds the schedule and retention exactly as the client sent them
     (``schedulePolicy``, ``retentionPolicy``, ``timeZone``, ``instantRpRetentionRangeInDays``,
-    ``policyType``): they are opaque settings here, validated on the way in and interpreted
-    only by the scheduler.
+    ``policyType``): validated on the way in, interpreted by :mod:`strongbox.domain.schedule`
+    (when backups run) and :mod:`strongbox.domain.retention` (how long points are kept).
     """
 
     vault_key: str
@@ -105,3 +105,5 @@ class RecoveryPoint:
     bytes_total: int
     files: int
     expiry: datetime | None = None
+    scheduled: bool = False      # taken by the policy's schedule, not on demand
+    expiry_pinned: bool = False  # the client set the expiry (recoveryPointExpiryTimeInUTC): retention leaves it

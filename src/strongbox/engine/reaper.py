@@ -42,12 +42,12 @@ def _owner_is_dead_here(owner: str | None) -> bool:
 
 
 def reap(ctx: ServiceContext, *, at_start: bool = False) -> list[str]:
-    now = ctx.clock()
+    now, lease_now = ctx.clock(), ctx.lease_clock()   # leases are real time, job times service time
     reaped: list[str] = []
     with ctx.db.unit_of_work() as uow:
-        candidates = uow.jobs.expired(now + timedelta(days=36500) if at_start else now)
+        candidates = uow.jobs.expired(lease_now + timedelta(days=36500) if at_start else lease_now)
         for job in candidates:
-            if at_start and not (job.lease_expires and job.lease_expires <= now) \
+            if at_start and not (job.lease_expires and job.lease_expires <= lease_now) \
                     and not _owner_is_dead_here(job.lease_owner):
                 continue
             _fail(job, now, "its worker stopped responding" if not at_start else "the server was stopped")

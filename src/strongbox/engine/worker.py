@@ -2,7 +2,7 @@
 
 One attempt of one job runs on exactly one worker: the claim is a compare-and-set on the
 lease in the database. While the handler runs, a heartbeat extends the lease every third of
-its length and picks up cancel requests; if the lease is lost (the reaper failed the job
+its length (in real time, ``ctx.lease_clock``, even under a virtual clock) and picks up cancel requests; if the lease is lost (the reaper failed the job
 because this process looked dead) the worker stops writing at once. However the handler
 ends (returns, raises a product error, raises anything else), the job ends in a final
 status with an end time; nothing is left InProgress.
@@ -80,7 +80,7 @@ class WorkerPool:
         while not self._stop.is_set():
             try:
                 with self.ctx.db.unit_of_work() as uow:
-                    job = uow.jobs.claim(worker_id, self.ctx.limits.lease_seconds, self.ctx.clock())
+                    job = uow.jobs.claim(worker_id, self.ctx.limits.lease_seconds, self.ctx.lease_clock())
             except Exception:  # the database may be briefly unavailable; never kill the worker
                 log.exception("claim failed")
                 job = None
@@ -110,7 +110,7 @@ def run_job(ctx: ServiceContext, job: Job, worker_id: str, handlers: dict[JobOpe
         while not done.wait(lease / 3):
             try:
                 with ctx.db.unit_of_work() as uow:
-                    alive = uow.jobs.heartbeat(job.id, worker_id, lease, ctx.clock())
+                    alive = uow.jobs.heartbeat(job.id, worker_id, lease, ctx.lease_clock())
                 if not alive:
                     reporter.lease_lost = True
                     reporter.cancel.cancel()

@@ -36,6 +36,7 @@ from strongbox.persistence.jobs import JobRepository
 from strongbox.persistence.operations import OperationRepository
 from strongbox.persistence.policies import PolicyRepository
 from strongbox.persistence.recovery_points import RecoveryPointRepository
+from strongbox.persistence.schedules import ClockRepository, SlotRepository
 from strongbox.persistence.vaults import VaultRepository
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -55,6 +56,8 @@ class UnitOfWork:
         self.points = RecoveryPointRepository(connection)
         self.jobs = JobRepository(connection)
         self.operations = OperationRepository(connection)
+        self.slots = SlotRepository(connection)
+        self.clock = ClockRepository(connection)
 
 
 class Database:

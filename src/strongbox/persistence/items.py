@@ -7,6 +7,8 @@ an item deletes its recovery points.
 
 from __future__ import annotations
 
+import builtins
+
 from typing import Any
 
 import sqlalchemy as sa
@@ -39,6 +41,17 @@ class ItemRepository:
         query = sa.select(items).where(items.c.vault_key == vault_key)
         if not include_deleted:
             query = query.where(items.c.deleted.is_(False))
+        return [_item(row) for row in self._c.execute(query.order_by(items.c.key))]
+
+    def with_policy(self, policy_name: str | None = None, vault_key: str | None = None
+                    ) -> builtins.list[ProtectedItem]:
+        """Items (not deleted) that have a policy (or the given one in the given vault), by key;
+        whatever their protection state."""
+        query = sa.select(items).where(items.c.deleted.is_(False), items.c.policy_name.is_not(None))
+        if vault_key is not None:
+            query = query.where(items.c.vault_key == vault_key)
+        if policy_name is not None:
+            query = query.where(sa.func.lower(items.c.policy_name) == policy_name.lower())
         return [_item(row) for row in self._c.execute(query.order_by(items.c.key))]
 
     def count_with_policy(self, vault_key: str, policy_name: str) -> int:

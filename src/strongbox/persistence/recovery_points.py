@@ -1,9 +1,13 @@
 """Recovery points: one row per (item, point id); lists run newest first.
 
-A point belongs to an existing item (foreign key) and goes when its item goes.
+A point belongs to an existing item (foreign key) and goes when its item goes. ``expiry``
+is the time retention removes the point (None: kept until deleted); ``expiry_pinned``
+marks an expiry the client chose, which policy changes leave alone.
 """
 
 from __future__ import annotations
+
+import builtins
 
 from datetime import datetime
 from typing import Any
@@ -25,7 +29,8 @@ class RecoveryPointRepository:
         """Insert a point; :class:`Conflict` when the item already has a point with its id."""
         values = {"item_key": point.item_key, "id": point.id, "vault_key": point.vault_key,
                   "snapshot_id": point.snapshot_id, "time": point.time, "bytes_total": point.bytes_total,
-                  "files": point.files, "expiry": point.expiry}
+                  "files": point.files, "expiry": point.expiry, "scheduled": point.scheduled,
+                  "expiry_pinned": point.expiry_pinned}
         if self.get(point.item_key, point.id) is not None:
             raise Conflict(f"recovery point '{point.id}' already exists")
         try:
@@ -55,6 +60,17 @@ class RecoveryPointRepository:
     def delete(self, item_key: str, point_id: str) -> None:
         self._c.execute(points.delete().where(points.c.item_key == item_key, points.c.id == point_id))
 
+    def set_expiry(self, item_key: str, point_id: str, expiry: datetime | None) -> None:
+        self._c.execute(points.update().where(points.c.item_key == item_key, points.c.id == point_id)
+                        .values(expiry=expiry))
+
+    def expired(self, now: datetime, vault_key: str | None = None) -> builtins.list[RecoveryPoint]:
+        """Points whose expiry is at or before ``now`` (in one vault, or all), oldest first."""
+        query = sa.select(points).where(points.c.expiry.is_not(None), points.c.expiry <= now)
+        if vault_key is not None:
+            query = query.where(points.c.vault_key == vault_key)
+        return [_point(row) for row in self._c.execute(query.order_by(points.c.time, points.c.id))]
+
     def delete_for_item(self, item_key: str) -> int:
         """Delete all the item's points; returns how many there were."""
         return int(self._c.execute(points.delete().where(points.c.item_key == item_key)).rowcount)
@@ -62,4 +78,5 @@ class RecoveryPointRepository:
 
 def _point(row: sa.Row[Any]) -> RecoveryPoint:
     return RecoveryPoint(vault_key=row.vault_key, item_key=row.item_key, id=row.id, snapshot_id=row.snapshot_id,
-                         time=row.time, bytes_total=row.bytes_total, files=row.files, expiry=row.expiry)
+                         time=row.time, bytes_total=row.bytes_total, files=row.files, expiry=row.expiry,
+                         scheduled=bool(row.scheduled), expiry_pinned=bool(row.expiry_pinned))

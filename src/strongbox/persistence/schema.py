@@ -15,6 +15,9 @@ Stored formats:
   deleted with their item.
 - ``jobs.seq`` only grows (SQLite ``AUTOINCREMENT``, a PostgreSQL sequence): it is the
   insertion order and the paging cursor.
+- ``scheduled_slots`` has one row per (item, slot time) a scheduled job was created for,
+  inserted in the job's transaction; ``virtual_clock`` holds the offset of the shared
+  virtual clock (see :mod:`strongbox.services.clock`).
 - ``jobs.exclusive_key`` is unique and NULL once the job is final (``is_final``), so at
   most one unfinished job holds a key, and the database enforces it.
 """
@@ -120,7 +123,27 @@ recovery_points = sa.Table(
     sa.Column("bytes_total", sa.BigInteger(), nullable=False),
     sa.Column("files", sa.BigInteger(), nullable=False),
     sa.Column("expiry", UtcDateTime(), nullable=True),
+    sa.Column("scheduled", sa.Boolean(), nullable=False, server_default=sa.false()),
+    sa.Column("expiry_pinned", sa.Boolean(), nullable=False, server_default=sa.false()),
     sa.Index("ix_recovery_points_item_time", "item_key", "time"),
+    sa.Index("ix_recovery_points_expiry", "expiry"),
+)
+
+# One row per schedule slot that started a job: the primary key makes "at most one job per
+# (item, slot)" a database fact, whichever process's scheduler gets there first.
+scheduled_slots = sa.Table(
+    "scheduled_slots", metadata,
+    sa.Column("item_key", sa.String(600), sa.ForeignKey("items.key", ondelete="CASCADE"), primary_key=True),
+    sa.Column("slot_time", UtcDateTime(), primary_key=True),
+    sa.Column("job_id", sa.String(100), nullable=False),
+    sa.Column("missed", sa.Integer(), nullable=False),
+)
+
+# The virtual clock (serve --virtual-clock): one row, the seconds it runs ahead of real time.
+virtual_clock = sa.Table(
+    "virtual_clock", metadata,
+    sa.Column("name", sa.String(50), primary_key=True),
+    sa.Column("offset_seconds", sa.Float(), nullable=False),
 )
 
 operations = sa.Table(

@@ -1,5 +1,6 @@
 """What every service function is handed: the database, the declared sources, the vault
-storage port and the clock. Built once by :mod:`strongbox.bootstrap`; nothing here connects
+storage port and the clocks (``clock`` may be the virtual clock; ``lease_clock`` is always
+real time). Built once by :mod:`strongbox.bootstrap`; nothing here connects
 or opens anything by itself.
 """
 
@@ -14,6 +15,7 @@ from strongbox.services.catalog import SourceCatalog
 
 if TYPE_CHECKING:
     from strongbox.persistence.database import Database
+    from strongbox.services.clock import VirtualClock
     from strongbox.services.tokens import TokenService
 
 
@@ -46,6 +48,8 @@ class ServiceContext:
     exports_dir: Path
     limits: Limits = field(default_factory=Limits)
     signing_key: bytes = b""          # signs export download links (SAS-like)
-    clock: Callable[[], datetime] = utc_now
+    clock: Callable[[], datetime] = utc_now        # service time: jobs, points, schedules, expiry
+    lease_clock: Callable[[], datetime] = utc_now  # always real time: leases and heartbeats
     tokens: TokenService | None = None  # verifies client secrets at the OAuth2 token endpoint
     tenant_id: str = ""                 # the server's one tenant (server.tenant_id)
+    virtual_clock: VirtualClock | None = None  # serve --virtual-clock: the clock an Owner can advance

@@ -31,18 +31,26 @@ class JobSubject:
     item_name: str
 
 
-def start_job(ctx: ServiceContext, vault: Vault, operation: JobOperation, subject: JobSubject, *,
-              request: dict[str, Any], op_kind: OperationKind, follows_job: bool,
-              is_user_triggered: bool = True, property_bag: dict[str, str] | None = None) -> tuple[Job, Operation]:
-    """Create a job and its operation record atomically; the job is queued for a worker."""
-    now = ctx.clock()
-    job = Job(
+def new_job(ctx: ServiceContext, vault: Vault, operation: JobOperation, subject: JobSubject, *,
+            request: dict[str, Any], is_user_triggered: bool = True,
+            property_bag: dict[str, str] | None = None) -> Job:
+    """A new InProgress job with its operation's tasks, not stored yet."""
+    return Job(
         id=str(uuid.uuid4()), vault_key=vault.key, operation=operation, status=JobStatus.IN_PROGRESS,
-        entity_friendly_name=subject.entity_friendly_name, start_time=now, activity_id=str(uuid.uuid4()),
+        entity_friendly_name=subject.entity_friendly_name, start_time=ctx.clock(), activity_id=str(uuid.uuid4()),
         item_key=subject.item_key, container_name=subject.container_name, is_user_triggered=is_user_triggered,
         request=request, tasks=[Task(name=n) for n in TASKS_BY_OPERATION[operation]],
         property_bag=dict(property_bag or {}),
     )
+
+
+def start_job(ctx: ServiceContext, vault: Vault, operation: JobOperation, subject: JobSubject, *,
+              request: dict[str, Any], op_kind: OperationKind, follows_job: bool,
+              is_user_triggered: bool = True, property_bag: dict[str, str] | None = None) -> tuple[Job, Operation]:
+    """Create a job and its operation record atomically; the job is queued for a worker."""
+    job = new_job(ctx, vault, operation, subject, request=request, is_user_triggered=is_user_triggered,
+                  property_bag=property_bag)
+    now = job.start_time
     op = Operation(id=str(uuid.uuid4()), vault_key=vault.key, kind=op_kind, start_time=now, job_id=job.id,
                    follows_job=follows_job)
     if not follows_job:

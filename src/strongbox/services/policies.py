@@ -1,6 +1,8 @@
 """Backup policies (AzureIaasVM): create or update, get, list, delete.
 
 The settings were validated at the edge; a policy that protects items cannot be deleted.
+Changing a policy recomputes the expiry of every recovery point of the items it protects,
+in the same transaction (Azure applies retention changes to existing points too).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from strongbox.domain.errors import PolicyInUse, PolicyNotFound
 from strongbox.domain.vaults import Policy, Vault
 from strongbox.services.context import ServiceContext
 from strongbox.services.names import check_name
+from strongbox.services.retention import recompute_policy
 
 
 def create_or_update_policy(ctx: ServiceContext, vault: Vault, name: str, settings: dict[str, Any]) -> tuple[Policy, int]:
@@ -21,6 +24,8 @@ def create_or_update_policy(ctx: ServiceContext, vault: Vault, name: str, settin
         policy = Policy(vault_key=vault.key, name=existing.name if existing else name, settings=settings,
                         created=existing.created if existing else ctx.clock(), etag=uuid.uuid4().hex)
         uow.policies.upsert(policy)
+        if existing is not None:
+            recompute_policy(uow, vault.key, policy.name)
         return policy, uow.items.count_with_policy(vault.key, policy.name)
 
 

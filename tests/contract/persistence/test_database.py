@@ -47,7 +47,7 @@ def test_migrate_is_idempotent_and_safe_to_race(kind: str, tmp_path: Path) -> No
         for db in dbs:
             db.dispose()
         assert errors == []
-        assert heads == ("0001",)
+        assert heads == ("0002",)
 
 
 def test_migrations_create_exactly_the_schema(db: Database) -> None:

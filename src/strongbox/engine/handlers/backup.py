@@ -3,7 +3,9 @@
 Stages (the job's tasksList): "Take Snapshot" is the pre-scan that fixes what the backup
 will read and how much; "Transfer data to vault" chunks, deduplicates, compresses,
 encrypts and stores it. The recovery point is recorded only after the vault holds the
-snapshot, so a point listed by the API is always restorable.
+snapshot, so a point listed by the API is always restorable. Its expiry comes from the
+request (``recoveryPointExpiryTimeInUTC``, pinned) or from the item's policy retention,
+computed in the transaction that records it (:mod:`strongbox.services.retention`).
 """
 
 from __future__ import annotations
@@ -15,11 +17,12 @@ from strongbox.dataplane.progress import Progress
 from strongbox.dataplane.repository import Repository
 from strongbox.domain.errors import StrongboxError
 from strongbox.domain.jobs import ErrorDetail, Job, JobStatus, TaskStatus
-from strongbox.domain.vaults import LastBackupStatus, RecoveryPoint
+from strongbox.domain.vaults import LastBackupStatus, ProtectionState, RecoveryPoint
 from strongbox.engine.handlers.common import human_size, load_subjects, when_vault_free
 from strongbox.engine.reporter import JobReporter
 from strongbox.engine.worker import numeric_code
 from strongbox.services.context import ServiceContext
+from strongbox.services.retention import recompute_item
 
 SNAPSHOT, TRANSFER = "Take Snapshot", "Transfer data to vault"
 MAX_WARNINGS_LISTED = 20
@@ -56,9 +59,11 @@ def run_backup(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
         rep.finish_task(SNAPSHOT)
     point = RecoveryPoint(vault_key=subjects.vault.key, item_key=item.key, id=_point_id(result.time),
                           snapshot_id=result.snapshot_id, time=result.time, bytes_total=result.bytes_total,
-                          files=result.files, expiry=_expiry(job))
+                          files=result.files, expiry=_expiry(job), scheduled=not job.is_user_triggered,
+                          expiry_pinned=_expiry(job) is not None)
     with ctx.db.unit_of_work() as uow:
         uow.points.add(point)
+        recompute_item(uow, item.key)
     status = JobStatus.COMPLETED_WITH_WARNINGS if result.warnings else JobStatus.COMPLETED
     _record_health(ctx, item.key, LastBackupStatus.HEALTHY if not result.warnings else LastBackupStatus.UNHEALTHY,
                    result.time)
@@ -100,4 +105,6 @@ def _record_health(ctx: ServiceContext, item_key: str, status: LastBackupStatus,
         item.health_status = "Passed" if status is LastBackupStatus.HEALTHY else "ActionRequired"
         if when is not None:
             item.last_backup_time = when
+            if item.protection_state is ProtectionState.IR_PENDING:   # the first point exists now
+                item.protection_state = ProtectionState.PROTECTED
         uow.items.upsert(item)

@@ -17,6 +17,7 @@ from strongbox.domain.vaults import LastBackupStatus, ProtectedItem, ProtectionS
 from strongbox.engine.handlers.common import human_size, load_subjects, when_vault_free
 from strongbox.engine.reporter import JobReporter
 from strongbox.services.context import ServiceContext
+from strongbox.services.retention import recompute_item
 
 CONFIGURE, STOP, DELETE = "Configure protection", "Stop protection", "Delete backup data"
 
@@ -38,6 +39,7 @@ def run_configure(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
             item.protection_state = (ProtectionState.PROTECTED if item.last_backup_time
                                      else ProtectionState.IR_PENDING)
         uow.items.upsert(item)
+        recompute_item(uow, item.key)   # the new policy's retention applies to existing points
     rep.bag(**{"VM Name": subjects.source.name, "Policy Name": policy_name})
     rep.finish_task(CONFIGURE)
     return JobStatus.COMPLETED

@@ -1,0 +1,56 @@
+"""strongbox's own admin routes (not ARM; no api-version): the virtual clock.
+
+``GET /admin/clock`` answers ``{"now": "<ISO-8601>", "offsetSeconds": N}``;
+``POST /admin/clock`` with ``{"advanceSeconds": N}`` (N >= 0) moves the clock forward for
+every process on the database and answers like GET. The routes exist only when the server
+runs with ``--virtual-clock`` (:func:`strongbox.api.routes.build_router`).
+
+Who may call them: any valid token for now (roles are not enforced yet, issue 4);
+:func:`_require_owner` is the one place the Owner check goes.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from strongbox.api.call import Call, Reply
+from strongbox.api.timefmt import iso
+from strongbox.domain.errors import AuthenticationFailed, InvalidRequestContent, PathNotFound
+from strongbox.services.clock import VirtualClock
+
+MAX_ADVANCE = 10 * 365 * 86400.0
+
+
+def _require_owner(call: Call) -> None:
+    if call.principal is None:
+        raise AuthenticationFailed("Authentication failed. A bearer token is required.")
+    # Roles are not enforced yet (issue 4); then: if call.principal.role != "Owner": raise AuthorizationFailed(...)
+
+
+def _clock(call: Call) -> VirtualClock:
+    if call.ctx.virtual_clock is None:   # routes are only registered with one; be safe anyway
+        raise PathNotFound(method=call.method, path=call.path)
+    return call.ctx.virtual_clock
+
+
+def _body(clock: VirtualClock) -> dict[str, Any]:
+    return {"now": iso(clock()), "offsetSeconds": clock.offset}
+
+
+def clock_get(call: Call) -> Reply:
+    _require_owner(call)
+    return Reply(200, _body(_clock(call)))
+
+
+def clock_advance(call: Call) -> Reply:
+    _require_owner(call)
+    clock = _clock(call)
+    body = call.json()
+    seconds = body.get("advanceSeconds") if isinstance(body, dict) else None
+    if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) \
+            or not 0 <= seconds <= MAX_ADVANCE:
+        raise InvalidRequestContent(detail=f"advanceSeconds must be a number from 0 to {MAX_ADVANCE:.0f}; "
+                                           "the clock only moves forward")
+    clock.advance(float(seconds))
+    return Reply(200, _body(clock))
