@@ -16,6 +16,13 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _group() -> None:
+    """A self-hosted backup service that speaks the Azure Backup REST API."""
+    # A callback keeps `strongbox` a command group even when only one sub-command is
+    # mounted (Typer would otherwise run a lone command as the whole program).
+
+
 def _mount_vault() -> None:
     from strongbox.cli import vault
 
