@@ -123,6 +123,7 @@ class BackupRun:
             self._drain(0)
             tree_ids = self.tree.close()
             self.packs.flush()
+            self.cancel.raise_if_cancelled()   # the last moment a cancel can still win
             info = snapshots.SnapshotInfo(snapshots.new_id(), self.time, dict(self.roots), self.meta,
                                           self.files, self.bytes_total, self.dirs, tree_ids)
             snapshots.save(self.ctx.store, self.ctx.cipher, info, self.ctx.hostname)
@@ -259,6 +260,7 @@ class BackupRun:
     def _drain(self, limit: int) -> None:
         """Consume FIFO items in order until at most ``limit`` chunks are pending."""
         while self._fifo and (self._pending > limit or self._fifo[0][0] not in ("c", "b") or limit == 0):
+            self.cancel.raise_if_cancelled()   # between chunks, also once reading is done
             kind, a, b = self._fifo.popleft()
             if kind == "n":
                 self.tree.add(a)

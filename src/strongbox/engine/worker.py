@@ -14,6 +14,7 @@ import logging
 import os
 import socket
 import threading
+import time
 import traceback
 import uuid
 from dataclasses import dataclass
@@ -26,6 +27,8 @@ from strongbox.engine.reporter import JobReporter
 from strongbox.services.context import ServiceContext
 
 log = logging.getLogger("strongbox.worker")
+
+CANCEL_POLL = 0.5   # seconds between looks for a cancel request while a job runs
 
 Handler = Callable[[Job, JobReporter, ServiceContext], JobStatus]
 
@@ -107,14 +110,20 @@ def run_job(ctx: ServiceContext, job: Job, worker_id: str, handlers: dict[JobOpe
     done = threading.Event()
 
     def heartbeat() -> None:
-        while not done.wait(lease / 3):
+        # Two clocks: the lease is extended every third of its length; a cancel request is
+        # looked for every CANCEL_POLL seconds, so a cancel lands within about that long
+        # even while the data plane is busy or paced and reports nothing.
+        next_beat = time.monotonic() + lease / 3
+        while not done.wait(min(CANCEL_POLL, lease / 3)):
             try:
-                with ctx.db.unit_of_work() as uow:
-                    alive = uow.jobs.heartbeat(job.id, worker_id, lease, ctx.lease_clock())
-                if not alive:
-                    reporter.lease_lost = True
-                    reporter.cancel.cancel()
-                    return
+                if time.monotonic() >= next_beat:
+                    next_beat = time.monotonic() + lease / 3
+                    with ctx.db.unit_of_work() as uow:
+                        alive = uow.jobs.heartbeat(job.id, worker_id, lease, ctx.lease_clock())
+                    if not alive:
+                        reporter.lease_lost = True
+                        reporter.cancel.cancel()
+                        return
                 reporter.observe_record()
             except Exception:
                 log.exception("heartbeat failed for job %s", job.id)

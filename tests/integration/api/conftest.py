@@ -34,7 +34,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     (src / "vm-grow").mkdir()
     make_tree(src / "vm-links" / "tree")
     os.symlink("/etc/hostname", src / "vm-links" / "tree" / "absolute-link")
-    (src / "vm-grow" / "growing.log").write_bytes(os.urandom(40 << 20))
+    (src / "vm-grow" / "growing.log").write_bytes(os.urandom(96 << 20))  # longer than the reader can run ahead
     data = root / "data"
     sources = [
         {"subscription": SUB, "resource_group": RG, "name": "vm-a",

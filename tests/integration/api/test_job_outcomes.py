@@ -35,7 +35,7 @@ def test_cancel_stops_a_running_backup(arm: Arm) -> None:
     r = arm.req("POST", f"{arm.vault_path}/backupJobs/{job_id}/cancel")
     assert r.status_code == 202 and "/operationResults/" in r.headers["Location"]
     job = arm.wait_job(job_id)
-    assert job["properties"]["status"] == "Cancelled"
+    assert job["properties"]["status"] == "Cancelled", __import__("json").dumps(job["properties"], indent=1)
     assert job["properties"]["actionsInfo"] == []
     statuses = [t["status"] for t in job["properties"]["extendedInfo"]["tasksList"]]
     assert "Cancelled" in statuses
@@ -59,12 +59,12 @@ def test_unreadable_file_completes_with_warnings_naming_it(arm: Arm) -> None:
 def test_file_changing_while_read_completes_with_warnings(arm: Arm, server: RunningServer) -> None:
     arm.wait_job(arm.enable("vm-grow"))
     _, job_id = arm.backup("vm-grow")
-    _wait_progress(arm, job_id)          # the one 40 MiB file is being read (paced at 20 MB/s)
+    _wait_progress(arm, job_id)          # the one 96 MiB file is being read (paced at 20 MB/s)
     growing = server.sources / "vm-grow" / "growing.log"  # type: ignore[attr-defined]
     with open(growing, "ab") as f:
         f.write(b"appended while the backup reads this file")
     props = arm.wait_job(job_id)["properties"]
-    assert props["status"] == "CompletedWithWarnings", props
+    assert props["status"] == "CompletedWithWarnings", __import__("json").dumps(props, indent=1)
     assert any("growing.log" in e["errorString"] and "changed" in e["errorString"] for e in props["errorDetails"])
     assert arm.points("vm-grow"), "the snapshot is still taken, with the file as read"
 
