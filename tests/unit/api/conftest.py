@@ -13,7 +13,8 @@ import pytest
 from strongbox.domain.sources import Source
 from strongbox.domain.vaults import Vault
 
-SPEC = Path(os.environ.get("STRONGBOX_SPEC_DIR", "/work/shared/spec"))
+# ../shared beside the checkout (as on developers' machines and in CI), unless told otherwise
+SPEC = Path(os.environ.get("STRONGBOX_SPEC_DIR", Path(__file__).resolve().parents[3].parent / "shared" / "spec"))
 BACKUP_SPEC = SPEC / ("azure/recoveryservicesbackup/resource-manager/Microsoft.RecoveryServices/"
                       "RecoveryServicesBackup/stable")
 NOW = datetime(2026, 11, 29, 8, 30, tzinfo=timezone.utc)
