@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 from pathlib import Path
@@ -52,6 +53,7 @@ def register(app: typer.Typer) -> None:
         if server.virtual_clock:
             typer.echo(f"virtual clock: {service.ctx.clock().isoformat()} (move it with POST /admin/clock)")
         typer.echo(f"strongbox listening on {scheme}://{server.host}:{server.port}", )
+        gc.freeze()   # startup objects live as long as the server: the cyclic GC need not rescan them
         service.start_background()
         try:
             uvicorn.run(service.arm.asgi(), host=server.host, port=server.port, log_level="warning",

@@ -1,10 +1,14 @@
 """Backup: walk -> read -> chunk -> id -> dedupe -> compress -> encrypt -> pack -> store.
 
-Threads: the calling thread walks, reads (``readinto`` into FastCDC's ``cut_stream``, never
-a whole file) and cuts chunks; a pool of ``os.cpu_count()`` workers ids, dedupes, compresses
-and seals each chunk (BLAKE3, zstd and AES-GCM release the GIL); one uploader thread stores
-packs. Results are consumed in submission order through a bounded FIFO, which keeps both
-memory bounded and the tree in walk order. An all-zero chunk is a hole (not stored).
+Threads: the calling thread walks, looks files up in the files cache, reads small files
+(one chunk or less) and hands them to the chunk workers in batches; every larger file is a
+*file task* on a small reader pool that reads it (``readinto`` into FastCDC's
+``cut_stream``, never a whole file) and cuts it, sending its chunks through the same chunk
+workers in a short in-order window, so several files are read at once and one huge file
+still keeps every core busy. The chunk workers id, dedupe, compress and seal each chunk
+(BLAKE3, zstd and AES-GCM release the GIL); two uploader threads store packs. Results are
+consumed in walk order through a bounded FIFO, which keeps memory bounded and the tree in
+walk order. An all-zero chunk is a hole (not stored).
 Order of writes: packs, index checkpoints, tree chunks, final index, snapshot last; the
 files cache is committed only after the snapshot exists.
 """
@@ -31,10 +35,12 @@ from strongbox.dataplane.results import BackupResult, FileWarning
 from strongbox.dataplane.scanner import Entry, name_roots, prescan, walk
 from strongbox.dataplane.tree import Node, TreeWriter
 
-_WHOLE = 8 * 1024 * 1024  # files up to this size are read at once and cut in memory
+_READERS = 2  # file tasks reading at once
+_WINDOW = 6   # chunks of one file task in flight on the chunk workers
 _BATCH_FILES = 64  # one-chunk files go to the workers in batches: less per-file overhead
 _BATCH_BYTES = 4 * 1024 * 1024
 _Result = tuple[bytes | None, int, bytes | None]
+_OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
 @dataclass
@@ -46,6 +52,8 @@ class _FileState:
     failed: bool = False
     changed: bool = False
     small: bytes | None = None  # whole content of a one-chunk file, processed in a batch
+    read: int = 0   # bytes read by its file task
+    new: int = 0    # bytes of chunks new to the vault, stored by its file task
 
 
 class BackupRun:
@@ -60,10 +68,10 @@ class BackupRun:
         self.time = time or datetime.now(timezone.utc)
         self.cache_dir = cache_dir
         self.workers = max(2, os.cpu_count() or 2)
-        # chunks in flight before the reader waits for the oldest: deep enough that bursts of
-        # small files (reader-bound) and of compressible data (worker-bound) overlap, small
-        # enough to keep peak RSS well under 256 MiB (measured ~210 MiB on the 1 GiB bench).
-        self.depth = self.workers * 8 + 2
+        # file tasks and small-file batches (<= 4 MiB each) queued before the walk waits for
+        # the oldest: deep enough that file tasks, batches and uploads overlap, small enough to
+        # keep peak RSS well under 256 MiB (each running file task adds _WINDOW chunks).
+        self.depth = self.workers * 4 + 2
         self.warnings: list[FileWarning] = []
         self._claimed: set[bytes] = set()
         self._claim_lock = threading.Lock()
@@ -74,6 +82,7 @@ class BackupRun:
         self._inodes: dict[tuple[int, int], str] = {}
         self._batch: list[_FileState] = []
         self._batch_bytes = 0
+        self.cancel_tasks = CancelToken()   # set when the run fails: file tasks give up
 
     # -- worker side -------------------------------------------------------------------
     def _process(self, data: bytes) -> _Result:
@@ -105,7 +114,6 @@ class BackupRun:
         cpath = filescache.cache_path(self.cache_dir, self.ctx.vault_id, sources) if self.cache_dir else None
         self.cache_in = filescache.FilesCacheReader(cpath)
         self.cache_out = filescache.FilesCacheWriter(cpath)
-        self.cdc = self.ctx.make_cdc()
         from strongbox.dataplane.writer import PackWriter
         self.packs = PackWriter(self.ctx)
         self.tree = TreeWriter(self.ctx.make_cdc(), self._tree_sink)
@@ -113,6 +121,8 @@ class BackupRun:
         self.lock = lock
         pool = ThreadPoolExecutor(self.workers, thread_name_prefix="sb-backup")
         self.pool = pool
+        readers = ThreadPoolExecutor(_READERS, thread_name_prefix="sb-read")
+        self.readers = readers
         try:
             for name, ap in sorted(self.roots, key=lambda r: r[1].split("/")):
                 for entry in walk(name, ap, self._warn):
@@ -129,11 +139,14 @@ class BackupRun:
             snapshots.save(self.ctx.store, self.ctx.cipher, info, self.ctx.hostname)
             self.cache_out.commit()
         except BaseException:
+            self.cancel_tasks.cancel()   # file tasks stop at their next chunk
+            readers.shutdown(wait=True, cancel_futures=True)
             pool.shutdown(wait=True, cancel_futures=True)
             self.packs.abandon()
             self.cache_out.abort()
             raise
         finally:
+            readers.shutdown(wait=True)
             pool.shutdown(wait=True)
             self.packs.close()
             self.cache_in.close()
@@ -190,39 +203,82 @@ class BackupRun:
             self.meter.add(st.st_size, 0, e.tree_path)
             return
         state = _FileState(node, e.abs_path, st)
+        if st.st_size > CHUNK_MIN or not self._read_small(state):
+            self._push(("F", self.readers.submit(self._read_file, state), state))
+            self._pending += 1
+
+    def _read_small(self, state: _FileState) -> bool:
+        """Read a file of at most one chunk here and batch it; False when it grew past
+        that since the walk (a file task reads it then)."""
         try:
-            fd = os.open(e.abs_path, os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+            fd = os.open(state.abs_path, _OPEN_FLAGS)
         except OSError as err:
-            self._warn(e.abs_path, f"cannot read: {err.strerror or err}")
-            return
+            self._warn(state.abs_path, f"cannot read: {err.strerror or err}")
+            return True
+        with open(fd, "rb", buffering=0) as f:
+            try:
+                data = f.read(CHUNK_MIN + 1)
+            except OSError as err:
+                self._warn(state.abs_path, f"read error: {err.strerror or err}")
+                return True
+            if len(data) > CHUNK_MIN:
+                return False
+            after = os.fstat(f.fileno())
+        self.bytes_read += len(data)
+        if after.st_size != state.st.st_size or after.st_mtime_ns != state.st.st_mtime_ns:
+            state.changed = True
+            self._warn(state.abs_path, "file changed while it was read (stored as read)")
+        state.small = data
+        self._batch.append(state)
+        self._batch_bytes += len(data)
+        if len(self._batch) >= _BATCH_FILES or self._batch_bytes >= _BATCH_BYTES:
+            self._flush_batch()
+        return True
+
+    # -- file tasks (reader pool) ----------------------------------------------------------
+    def _read_file(self, state: _FileState) -> _FileState:
+        """Read, cut and store one file; its chunks keep file order (``_WINDOW`` in flight)."""
+        try:
+            fd = os.open(state.abs_path, _OPEN_FLAGS)
+        except OSError as err:
+            self._warn(state.abs_path, f"cannot read: {err.strerror or err}")
+            state.failed = True
+            return state
+        window: deque[Future[_Result]] = deque()
         try:
             with open(fd, "rb", buffering=0) as f:
                 try:
-                    if st.st_size <= _WHOLE:
-                        data = f.read(_WHOLE + 1)
-                        if len(data) <= _WHOLE:
-                            self._cut_buf(data, state)
-                        else:  # it grew since the walk: stream it after all
-                            f.seek(0)
-                            self._cut(f, state)
-                    else:
-                        self._cut(f, state)
+                    for c in self.ctx.make_cdc().cut_stream(f):
+                        self.cancel.raise_if_cancelled()
+                        self.cancel_tasks.raise_if_cancelled()
+                        data = bytes(c.data)
+                        state.read += len(data)
+                        window.append(self.pool.submit(self._process, data))
+                        if len(window) > _WINDOW:
+                            self._stored(window.popleft().result(), state)
+                    while window:
+                        self._stored(window.popleft().result(), state)
                 except OSError as err:
-                    self._warn(e.abs_path, f"read error: {err.strerror or err}")
+                    self._warn(state.abs_path, f"read error: {err.strerror or err}")
                     state.failed = True
                 after = os.fstat(f.fileno())
-            if not state.failed and (after.st_size != st.st_size or after.st_mtime_ns != st.st_mtime_ns):
-                state.changed = True
-                self._warn(e.abs_path, "file changed while it was read (stored as read)")
         finally:
-            if state.small is not None and not state.failed:
-                self._batch.append(state)
-                self._batch_bytes += len(state.small)
-                if len(self._batch) >= _BATCH_FILES or self._batch_bytes >= _BATCH_BYTES:
-                    self._flush_batch()
-            else:
-                self._push(("f", state, None))
+            for fut in window:
+                fut.cancel()
+        if not state.failed and (after.st_size != state.st.st_size or after.st_mtime_ns != state.st.st_mtime_ns):
+            state.changed = True
+            self._warn(state.abs_path, "file changed while it was read (stored as read)")
+        return state
 
+    def _stored(self, res: _Result, state: _FileState) -> None:
+        cid, n, sealed = res
+        if sealed is not None and cid is not None:
+            self.packs.add(KIND_DATA, cid, sealed, n)
+            state.new += n
+        state.content.append([cid.hex() if cid else None, n])
+        self.meter.add(n, 0, state.node["p"])
+
+    # -- calling thread again ------------------------------------------------------------------
     def _push(self, item: tuple[str, Any, Any]) -> None:
         """Append to the FIFO after any pending small files, so the tree keeps walk order."""
         if self._batch:
@@ -235,38 +291,19 @@ class BackupRun:
         self._fifo.append(("b", fut, batch))
         self._pending += 1
 
-    def _cut(self, f: Any, state: _FileState) -> None:
-        for c in self.cdc.cut_stream(f):
-            self.cancel.raise_if_cancelled()
-            self._submit(bytes(c.data), state)
-
-    def _cut_buf(self, data: bytes, state: _FileState) -> None:
-        if len(data) <= CHUNK_MIN:
-            self.bytes_read += len(data)
-            state.small = data
-            return
-        view = memoryview(data)
-        for c in self.cdc.cut_buf(view):
-            self.cancel.raise_if_cancelled()
-            self._submit(data if c.length == len(data) else bytes(view[c.offset:c.offset + c.length]), state)
-
-    def _submit(self, data: bytes, state: _FileState) -> None:
-        self.bytes_read += len(data)
-        fut = self.pool.submit(self._process, data)
-        self._push(("c", fut, state))
-        self._pending += 1
-        self._drain(self.depth)
-
     def _drain(self, limit: int) -> None:
-        """Consume FIFO items in order until at most ``limit`` chunks are pending."""
-        while self._fifo and (self._pending > limit or self._fifo[0][0] not in ("c", "b") or limit == 0):
-            self.cancel.raise_if_cancelled()   # between chunks, also once reading is done
+        """Consume FIFO items in order until at most ``limit`` tasks are pending."""
+        while self._fifo and (self._pending > limit or self._fifo[0][0] not in ("F", "b") or limit == 0):
+            self.cancel.raise_if_cancelled()   # between files and batches, also once walking is done
             kind, a, b = self._fifo.popleft()
             if kind == "n":
                 self.tree.add(a)
-            elif kind == "c":
+            elif kind == "F":
                 self._pending -= 1
-                self._chunk_done(a.result(), b)
+                state = a.result()
+                self.bytes_read += state.read
+                self.bytes_new += state.new
+                self._finish_file(state)
             elif kind == "b":
                 self._pending -= 1
                 for state, res in zip(b, a.result()):

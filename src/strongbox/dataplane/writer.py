@@ -8,6 +8,7 @@ background threads, at most two in flight, so memory stays bounded (~3 packs). A
 
 from __future__ import annotations
 
+import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
 
@@ -31,11 +32,13 @@ class PackWriter:
         self._last_checkpoint = time.monotonic()
         self.bytes_stored = 0
         self.index_files: list[str] = []
+        self._lock = threading.RLock()
 
     def add(self, kind: int, chunk_id: bytes, sealed: bytes, raw_len: int) -> None:
-        self._builder.add(kind, chunk_id, sealed, raw_len)
-        if len(self._builder) >= self.pack_target:
-            self._seal_pack()
+        with self._lock:   # file tasks on several threads add blobs
+            self._builder.add(kind, chunk_id, sealed, raw_len)
+            if len(self._builder) >= self.pack_target:
+                self._seal_pack()
 
     def _seal_pack(self) -> None:
         if not self._builder.entries:
@@ -80,6 +83,10 @@ class PackWriter:
 
     def flush(self) -> None:
         """Store the open pack, wait for every upload and write the final index checkpoint."""
+        with self._lock:
+            self._flush()
+
+    def _flush(self) -> None:
         self._seal_pack()
         while self._inflight:
             self._collect(self._inflight.pop(0))
