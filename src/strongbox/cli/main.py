@@ -56,6 +56,9 @@ def _mount(argv: list[str] | None = None) -> None:
 
 
 def main() -> None:
+    from strongbox.runtime import limit_malloc_arenas
+
+    limit_malloc_arenas()   # before any thread allocates
     _mount()
     try:
         app()

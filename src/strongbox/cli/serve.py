@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import gc
 import logging
 import socket
 from pathlib import Path
@@ -31,6 +30,7 @@ def register(app: typer.Typer) -> None:
         from strongbox.certs import ensure_tls
         from strongbox.config import load_settings
         from strongbox.demo import ensure_demo
+        from strongbox.runtime import settle_after_startup
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
         settings = load_settings(config, data_dir=data_dir, host=host, port=port, tls=False if http else None,
@@ -53,7 +53,7 @@ def register(app: typer.Typer) -> None:
         if server.virtual_clock:
             typer.echo(f"virtual clock: {service.ctx.clock().isoformat()} (move it with POST /admin/clock)")
         typer.echo(f"strongbox listening on {scheme}://{server.host}:{server.port}", )
-        gc.freeze()   # startup objects live as long as the server: the cyclic GC need not rescan them
+        settle_after_startup()
         service.start_background()
         try:
             uvicorn.run(service.arm.asgi(), host=server.host, port=server.port, log_level="warning",

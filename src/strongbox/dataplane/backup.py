@@ -1,7 +1,7 @@
 """Backup: walk -> read -> chunk -> id -> dedupe -> compress -> encrypt -> pack -> store.
 
-Threads: the calling thread walks, looks files up in the files cache, reads small files
-(one chunk or less) and hands them to the chunk workers in batches; every larger file is a
+Threads: the calling thread walks, looks files up in the files cache, and hands small files
+(one chunk or less) to the chunk workers in batches that read and store them; every larger file is a
 *file task* on a small reader pool that reads it (``readinto`` into FastCDC's
 ``cut_stream``, never a whole file) and cuts it, sending its chunks through the same chunk
 workers in a short in-order window, so several files are read at once and one huge file
@@ -51,7 +51,6 @@ class _FileState:
     content: list[list[Any]] = field(default_factory=list)
     failed: bool = False
     changed: bool = False
-    small: bytes | None = None  # whole content of a one-chunk file, processed in a batch
     read: int = 0   # bytes read by its file task
     new: int = 0    # bytes of chunks new to the vault, stored by its file task
 
@@ -93,9 +92,6 @@ class BackupRun:
         if not self._claim(cid):
             return cid, n, None
         return cid, n, self.ctx.cipher.seal_chunk(cid, data)
-
-    def _process_batch(self, datas: list[bytes]) -> list[_Result | None]:
-        return [self._process(d) if d else None for d in datas]
 
     def _claim(self, cid: bytes) -> bool:
         with self._claim_lock:
@@ -203,37 +199,47 @@ class BackupRun:
             self.meter.add(st.st_size, 0, e.tree_path)
             return
         state = _FileState(node, e.abs_path, st)
-        if st.st_size > CHUNK_MIN or not self._read_small(state):
+        if st.st_size > CHUNK_MIN:
             self._push(("F", self.readers.submit(self._read_file, state), state))
             self._pending += 1
-
-    def _read_small(self, state: _FileState) -> bool:
-        """Read a file of at most one chunk here and batch it; False when it grew past
-        that since the walk (a file task reads it then)."""
-        try:
-            fd = os.open(state.abs_path, _OPEN_FLAGS)
-        except OSError as err:
-            self._warn(state.abs_path, f"cannot read: {err.strerror or err}")
-            return True
-        with open(fd, "rb", buffering=0) as f:
-            try:
-                data = f.read(CHUNK_MIN + 1)
-            except OSError as err:
-                self._warn(state.abs_path, f"read error: {err.strerror or err}")
-                return True
-            if len(data) > CHUNK_MIN:
-                return False
-            after = os.fstat(f.fileno())
-        self.bytes_read += len(data)
-        if after.st_size != state.st.st_size or after.st_mtime_ns != state.st.st_mtime_ns:
-            state.changed = True
-            self._warn(state.abs_path, "file changed while it was read (stored as read)")
-        state.small = data
+            return
         self._batch.append(state)
-        self._batch_bytes += len(data)
+        self._batch_bytes += st.st_size
         if len(self._batch) >= _BATCH_FILES or self._batch_bytes >= _BATCH_BYTES:
             self._flush_batch()
-        return True
+
+    # -- small-file batches (chunk workers) --------------------------------------------------
+    def _read_batch(self, batch: list[_FileState]) -> None:
+        """Read and store files of at most one chunk, many per task: less per-file overhead,
+        and the walking thread never waits on their reads."""
+        for state in batch:
+            self.cancel_tasks.raise_if_cancelled()
+            try:
+                fd = os.open(state.abs_path, _OPEN_FLAGS)
+            except OSError as err:
+                self._warn(state.abs_path, f"cannot read: {err.strerror or err}")
+                state.failed = True
+                continue
+            with open(fd, "rb", buffering=0) as f:
+                try:
+                    data = f.read(CHUNK_MIN + 1)
+                    if len(data) > CHUNK_MIN:    # it grew since the walk: cut it here after all
+                        f.seek(0)
+                        for c in self.ctx.make_cdc().cut_stream(f):
+                            self.cancel_tasks.raise_if_cancelled()
+                            state.read += c.length
+                            self._stored(self._process(bytes(c.data)), state)
+                    elif data:
+                        state.read += len(data)
+                        self._stored(self._process(data), state)
+                except OSError as err:
+                    self._warn(state.abs_path, f"read error: {err.strerror or err}")
+                    state.failed = True
+                    continue
+                after = os.fstat(f.fileno())
+            if after.st_size != state.st.st_size or after.st_mtime_ns != state.st.st_mtime_ns:
+                state.changed = True
+                self._warn(state.abs_path, "file changed while it was read (stored as read)")
 
     # -- file tasks (reader pool) ----------------------------------------------------------
     def _read_file(self, state: _FileState) -> _FileState:
@@ -287,8 +293,7 @@ class BackupRun:
 
     def _flush_batch(self) -> None:
         batch, self._batch, self._batch_bytes = self._batch, [], 0
-        fut = self.pool.submit(self._process_batch, [b.small or b"" for b in batch])
-        self._fifo.append(("b", fut, batch))
+        self._fifo.append(("b", self.pool.submit(self._read_batch, batch), batch))
         self._pending += 1
 
     def _drain(self, limit: int) -> None:
@@ -306,20 +311,13 @@ class BackupRun:
                 self._finish_file(state)
             elif kind == "b":
                 self._pending -= 1
-                for state, res in zip(b, a.result()):
-                    if res is not None:
-                        self._chunk_done(res, state)
+                a.result()
+                for state in b:
+                    self.bytes_read += state.read
+                    self.bytes_new += state.new
                     self._finish_file(state)
             else:
                 self._finish_file(a)
-
-    def _chunk_done(self, res: _Result, state: _FileState) -> None:
-        cid, n, sealed = res
-        if sealed is not None and cid is not None:
-            self.packs.add(KIND_DATA, cid, sealed, n)
-            self.bytes_new += n
-        state.content.append([cid.hex() if cid else None, n])
-        self.meter.add(n, 0, state.node["p"])
 
     def _finish_file(self, s: _FileState) -> None:
         if s.failed:
