@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from strongbox.api import wire
+from strongbox.api import bodies, wire
 from strongbox.api.call import Call, Reply
 from strongbox.api.filters import recovery_point_filter, simple_filter
 from strongbox.api.vault_ops import vault_of
@@ -117,7 +117,7 @@ def protected_items_get(call: Call) -> Reply:
 def protected_items_create_or_update(call: Call) -> Reply:
     _check_fabric(call)
     vault = vault_of(call)
-    req = wire.parse_protected_item_body(call.json())
+    req = bodies.parse_protected_item_body(call.json())
     _, op = protection.configure_protection(call.ctx, vault, call.params["containerName"],
                                             call.params["protectedItemName"],
                                             source_resource_id=req.source_resource_id, policy_id=req.policy_id,
@@ -140,7 +140,7 @@ def protected_items_delete(call: Call) -> Reply:
 def backups_trigger(call: Call) -> Reply:
     _check_fabric(call)
     vault = vault_of(call)
-    req = wire.parse_backup_body(call.json(required=False) if call.raw_body.strip() else None)
+    req = bodies.parse_backup_body(call.json(required=False) if call.raw_body.strip() else None)
     _, op = backups.trigger_backup(call.ctx, vault, call.params["containerName"], call.params["protectedItemName"],
                                    expiry=req.expiry)
     item = _item_path(call)
@@ -169,7 +169,7 @@ def recovery_points_get(call: Call) -> Reply:
 def restores_trigger(call: Call) -> Reply:
     _check_fabric(call)
     vault = vault_of(call)
-    req = wire.parse_restore_body(call.json())
+    req = bodies.parse_restore_body(call.json())
     _, op = backups.trigger_restore(
         call.ctx, vault, call.params["containerName"], call.params["protectedItemName"],
         call.params["recoveryPointId"], recovery_type=req.recovery_type, recovery_point_id=req.recovery_point_id,

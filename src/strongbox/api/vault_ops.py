@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from strongbox.api import wire
+from strongbox.api import bodies, wire
 from strongbox.api.call import Call, Reply
 from strongbox.api.filters import simple_filter
 from strongbox.domain.vaults import Vault
@@ -15,7 +15,7 @@ def vault_of(call: Call) -> Vault:
 
 
 def vaults_create_or_update(call: Call) -> Reply:
-    req = wire.parse_vault_body(call.json())
+    req = bodies.parse_vault_body(call.json())
     p = call.params
     vault, created = vaults.create_or_update_vault(call.ctx, p["subscriptionId"], p["resourceGroupName"],
                                                    p["vaultName"], location=req.location, tags=req.tags,
@@ -45,7 +45,7 @@ def vaults_delete(call: Call) -> Reply:
 
 def protection_policies_create_or_update(call: Call) -> Reply:
     vault = vault_of(call)
-    settings = wire.parse_policy_body(call.json())
+    settings = bodies.parse_policy_body(call.json())
     policy, count = policies.create_or_update_policy(call.ctx, vault, call.params["policyName"], settings)
     return Reply(200, wire.policy_resource(policy, vault, count))
 

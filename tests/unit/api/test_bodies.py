@@ -1,4 +1,4 @@
-"""wire: request bodies are validated into values or rejected with a specific 400 code."""
+"""bodies: request bodies are validated into values or rejected with a specific 400 code."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from strongbox.api import wire
+from strongbox.api import bodies
 from strongbox.domain.errors import StrongboxError
 
 from .conftest import example
@@ -66,10 +66,10 @@ def assert_rejected(parse: Any, body: Any, code: str, fragment: str = "") -> Non
 
 def test_vault_body_as_the_sdk_sends_it() -> None:
     body = {"location": "westeurope", "sku": {"name": "Standard"}, "properties": {"publicNetworkAccess": "Enabled"}}
-    assert wire.parse_vault_body(body) == wire.VaultRequest("westeurope", {}, "Standard")
-    assert wire.parse_vault_body({"location": "x", "tags": {"a": "b"}, "sku": {"name": "rs0"}}) == \
-        wire.VaultRequest("x", {"a": "b"}, "RS0")
-    assert wire.parse_vault_body({"location": "x"}).sku_name == "Standard"
+    assert bodies.parse_vault_body(body) == bodies.VaultRequest("westeurope", {}, "Standard")
+    assert bodies.parse_vault_body({"location": "x", "tags": {"a": "b"}, "sku": {"name": "rs0"}}) == \
+        bodies.VaultRequest("x", {"a": "b"}, "RS0")
+    assert bodies.parse_vault_body({"location": "x"}).sku_name == "Standard"
 
 
 @pytest.mark.parametrize(("body", "code"), [
@@ -82,14 +82,14 @@ def test_vault_body_as_the_sdk_sends_it() -> None:
     ({"location": "x", "tags": {"a": 1}}, "InvalidRequestContent"),
 ])
 def test_vault_body_rejected(body: Any, code: str) -> None:
-    assert_rejected(wire.parse_vault_body, body, code)
+    assert_rejected(bodies.parse_vault_body, body, code)
 
 
 # --- policy -------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("body", [POLICY, POLICY_V2_HOURLY, POLICY_WEEKLY_SIMPLE_RETENTION])
 def test_policy_body_accepted(body: dict[str, Any]) -> None:
-    settings = wire.parse_policy_body(body)
+    settings = bodies.parse_policy_body(body)
     assert settings["schedulePolicy"] == body["properties"]["schedulePolicy"]
     assert settings["retentionPolicy"] == body["properties"]["retentionPolicy"]
     assert "backupManagementType" not in settings and "protectedItemsCount" not in settings
@@ -144,7 +144,7 @@ def test_policy_body_accepted(body: dict[str, Any]) -> None:
      "BMSUserErrorInvalidPolicyInput", "retentionDuration"),
 ])
 def test_policy_body_rejected(body: Any, code: str, fragment: str) -> None:
-    assert_rejected(wire.parse_policy_body, body, code, fragment)
+    assert_rejected(bodies.parse_policy_body, body, code, fragment)
 
 
 # --- protected item -----------------------------------------------------------------------
@@ -152,17 +152,17 @@ def test_policy_body_rejected(body: Any, code: str, fragment: str) -> None:
 def test_protected_item_bodies_as_the_sdk_sends_them() -> None:
     enable = {"properties": {"policyId": "/x/backupPolicies/daily", "sourceResourceId": VM,
                              "protectedItemType": "Microsoft.Compute/virtualMachines"}}
-    assert wire.parse_protected_item_body(enable) == wire.ItemRequest(
+    assert bodies.parse_protected_item_body(enable) == bodies.ItemRequest(
         "Microsoft.Compute/virtualMachines", VM, "/x/backupPolicies/daily", None)
     stop = {"properties": {"protectionState": "ProtectionStopped", "sourceResourceId": VM, "policyId": "",
                            "protectedItemType": "Microsoft.Compute/virtualMachines"}}
-    assert wire.parse_protected_item_body(stop) == wire.ItemRequest(
+    assert bodies.parse_protected_item_body(stop) == bodies.ItemRequest(
         "Microsoft.Compute/virtualMachines", VM, "", "ProtectionStopped")
 
 
 def test_stop_protection_example_parses() -> None:
     body = example("2026-10-01", "AzureIaasVm", "StopProtection.json")["parameters"]["parameters"]
-    request = wire.parse_protected_item_body(body)
+    request = bodies.parse_protected_item_body(body)
     assert request.protection_state == "ProtectionStopped"
 
 
@@ -178,13 +178,13 @@ def test_stop_protection_example_parses() -> None:
      "InvalidRequestContent"),
 ])
 def test_protected_item_body_rejected(body: Any, code: str) -> None:
-    assert_rejected(wire.parse_protected_item_body, body, code)
+    assert_rejected(bodies.parse_protected_item_body, body, code)
 
 
 def test_policy_name_from_id() -> None:
-    assert wire.policy_name_from_id("/subscriptions/s/resourceGroups/r/providers/Microsoft.RecoveryServices/"
+    assert bodies.policy_name_from_id("/subscriptions/s/resourceGroups/r/providers/Microsoft.RecoveryServices/"
                                     "vaults/v/BackupPolicies/daily") == "daily"
-    assert_rejected(wire.policy_name_from_id, "/x/y/daily", "InvalidRequestContent")
+    assert_rejected(bodies.policy_name_from_id, "/x/y/daily", "InvalidRequestContent")
 
 
 # --- backup -------------------------------------------------------------------------------
@@ -192,12 +192,12 @@ def test_policy_name_from_id() -> None:
 def test_backup_bodies() -> None:
     sent = {"properties": {"recoveryPointExpiryTimeInUTC": "2026-12-29T08:28:28.988300Z",
                            "objectType": "IaasVMBackupRequest"}}
-    assert wire.parse_backup_body(sent) == wire.BackupRequest(datetime(2026, 12, 29, 8, 28, 28, 988300, tzinfo=UTC))
-    assert wire.parse_backup_body({"properties": {"objectType": "IaasVMBackupRequest"}}).expiry is None
-    assert wire.parse_backup_body(None).expiry is None
-    assert wire.parse_backup_body({}).expiry is None
+    assert bodies.parse_backup_body(sent) == bodies.BackupRequest(datetime(2026, 12, 29, 8, 28, 28, 988300, tzinfo=UTC))
+    assert bodies.parse_backup_body({"properties": {"objectType": "IaasVMBackupRequest"}}).expiry is None
+    assert bodies.parse_backup_body(None).expiry is None
+    assert bodies.parse_backup_body({}).expiry is None
     ex = example("2026-10-01", "Common", "TriggerBackup_Post.json")["parameters"]["parameters"]
-    assert wire.parse_backup_body(ex) == wire.BackupRequest(None)
+    assert bodies.parse_backup_body(ex) == bodies.BackupRequest(None)
 
 
 @pytest.mark.parametrize(("body", "code"), [
@@ -210,7 +210,7 @@ def test_backup_bodies() -> None:
      "InvalidRequestContent"),
 ])
 def test_backup_body_rejected(body: Any, code: str) -> None:
-    assert_rejected(wire.parse_backup_body, body, code)
+    assert_rejected(bodies.parse_backup_body, body, code)
 
 
 # --- restore ------------------------------------------------------------------------------
@@ -226,12 +226,12 @@ AL = {"properties": {**OL["properties"], "recoveryType": "AlternateLocation",
 
 
 def test_restore_bodies_as_the_sdk_sends_them() -> None:
-    original = wire.parse_restore_body(OL)
+    original = bodies.parse_restore_body(OL)
     assert (original.recovery_type, original.recovery_point_id, original.source_resource_id, original.region) == \
         ("OriginalLocation", "123", VM, "westeurope")
     assert original.storage_account_id is None
     assert original.raw == OL["properties"] and original.raw is not OL["properties"]
-    alternate = wire.parse_restore_body(AL)
+    alternate = bodies.parse_restore_body(AL)
     assert alternate.storage_account_id == AL["properties"]["storageAccountId"]
     assert alternate.target_virtual_machine_id.endswith("/vm-restored")  # type: ignore[union-attr]
     assert alternate.target_resource_group_id == "/subscriptions/s/resourceGroups/rg2"
@@ -243,7 +243,7 @@ def test_restore_bodies_as_the_sdk_sends_them() -> None:
 ])
 def test_restore_examples_parse(version: str, group: str, name: str) -> None:
     body = example(version, group, name)["parameters"]["parameters"]
-    request = wire.parse_restore_body(body)
+    request = bodies.parse_restore_body(body)
     assert request.recovery_type == body["properties"]["recoveryType"]
     assert request.storage_account_id == body["properties"]["storageAccountId"]
 
@@ -260,7 +260,7 @@ def test_restore_examples_parse(version: str, group: str, name: str) -> None:
     (with_change(OL, "properties.recoveryType", "RestoreDisks"), "InvalidRestoreRequest", "storageAccountId"),
 ])
 def test_restore_body_rejected(body: Any, code: str, fragment: str) -> None:
-    assert_rejected(wire.parse_restore_body, body, code, fragment)
+    assert_rejected(bodies.parse_restore_body, body, code, fragment)
 
 
 _JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
@@ -273,8 +273,8 @@ _SHAPED = st.recursive(_JSON, lambda inner: st.dictionaries(_KEYS, inner, max_si
 
 @given(st.one_of(_JSON, _SHAPED))
 def test_parsers_raise_only_strongbox_errors(body: Any) -> None:
-    for parse in (wire.parse_vault_body, wire.parse_policy_body, wire.parse_protected_item_body,
-                  wire.parse_backup_body, wire.parse_restore_body):
+    for parse in (bodies.parse_vault_body, bodies.parse_policy_body, bodies.parse_protected_item_body,
+                  bodies.parse_backup_body, bodies.parse_restore_body):
         try:
             parse(body)
         except StrongboxError as exc:

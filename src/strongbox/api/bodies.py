@@ -1,0 +1,451 @@
+"""The ARM JSON of Microsoft.RecoveryServices, in: request bodies read and validated.
+
+Every parser takes already-decoded JSON (anything) and returns validated values, or raises
+one of these (all HTTP 400), never KeyError/TypeError:
+
+============================== ================================================================
+code                           meaning
+============================== ================================================================
+InvalidRequestContent          body or a field has the wrong JSON type, or a required field is
+                               missing (the message names the field path)
+LocationRequired               vault PUT without a non-empty ``location``
+InvalidVaultSku                ``sku.name`` other than Standard / RS0
+InvalidPolicyType              policy ``backupManagementType`` other than AzureIaasVM
+BMSUserErrorInvalidPolicyInput schedule / retention / other policy settings are invalid
+InvalidProtectedItemType       ``protectedItemType`` other than the IaaS VM values, or a bad
+                               ``protectionState``
+InvalidBackupRequest           backup ``objectType`` other than IaasVMBackupRequest
+InvalidRestoreRequest          restore ``objectType``/``recoveryType`` unknown, or a field the
+                               recovery type needs is missing
+RecoveryTypeNotSupported       ``recoveryType: Offline``
+============================== ================================================================
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from strongbox.api.timefmt import InvalidDateTime, parse_datetime
+from strongbox.api.wire import CLASSIC_VM, COMPUTE_VM, IAAS_VM
+from strongbox.domain.errors import BadRequest
+from strongbox.domain.schedule import ScheduleError, zone
+
+
+# --- errors ------------------------------------------------------------------------------
+
+class InvalidRequestContent(BadRequest):
+    """Invalid request body: {detail}"""
+
+    code = "InvalidRequestContent"
+
+
+class LocationRequired(BadRequest):
+    """The 'location' property is required and must be a non-empty string."""
+
+    code = "LocationRequired"
+
+
+class InvalidVaultSku(BadRequest):
+    """Invalid sku.name {value!r}: supported values are Standard and RS0."""
+
+    code = "InvalidVaultSku"
+
+
+class InvalidPolicyType(BadRequest):
+    """Invalid backupManagementType {value!r}: only AzureIaasVM policies are supported."""
+
+    code = "InvalidPolicyType"
+
+
+class InvalidPolicyInput(BadRequest):
+    """Invalid policy: {detail}"""
+
+    code = "BMSUserErrorInvalidPolicyInput"
+
+
+class InvalidProtectedItemType(BadRequest):
+    """Invalid protected item: {detail}"""
+
+    code = "InvalidProtectedItemType"
+
+
+class InvalidBackupRequest(BadRequest):
+    """Invalid backup request: {detail}"""
+
+    code = "InvalidBackupRequest"
+
+
+class InvalidRestoreRequest(BadRequest):
+    """Invalid restore request: {detail}"""
+
+    code = "InvalidRestoreRequest"
+
+
+class RecoveryTypeNotSupported(BadRequest):
+    """recoveryType {value!r} is not supported; use OriginalLocation, AlternateLocation or RestoreDisks."""
+
+    code = "RecoveryTypeNotSupported"
+
+
+# --- request bodies ---------------------------------------------------------------------------
+
+def _object(value: Any, path: str, *, required: bool = True) -> dict[str, Any] | None:
+    if value is None and not required:
+        return None
+    if not isinstance(value, dict):
+        expected = "a JSON object" if value is not None else "required (a JSON object)"
+        raise InvalidRequestContent(f"{path} is {expected}")
+    return value
+
+
+def _obj(value: Any, path: str) -> dict[str, Any]:
+    result = _object(value, path)
+    assert result is not None
+    return result
+
+
+def _string(obj: Mapping[str, Any], key: str, path: str, *, required: bool = False) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise InvalidRequestContent(f"{path}.{key} is required")
+        return None
+    if not isinstance(value, str):
+        raise InvalidRequestContent(f"{path}.{key} must be a string")
+    return value
+
+
+def _int(obj: Mapping[str, Any], key: str, path: str, error: type[BadRequest], *,
+         minimum: int, maximum: int | None = None, required: bool = False) -> int | None:
+    value = obj.get(key)
+    if value is None:
+        if required:
+            raise error(f"{path}.{key} is required")
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise error(f"{path}.{key} must be an integer")
+    if value < minimum or (maximum is not None and value > maximum):
+        bound = f"between {minimum} and {maximum}" if maximum is not None else f">= {minimum}"
+        raise error(f"{path}.{key} must be {bound}, got {value}")
+    return value
+
+
+def _choice(value: Any, path: str, choices: tuple[Any, ...], error: type[BadRequest]) -> Any:
+    if isinstance(value, bool) or value not in choices:
+        raise error(f"{path} must be one of {', '.join(map(str, choices))}, got {value!r}")
+    return value
+
+
+def _datetime_list(obj: Mapping[str, Any], key: str, path: str, *, required: bool) -> None:
+    value = obj.get(key)
+    if value is None and not required:
+        return
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+        raise InvalidPolicyInput(f"{path}.{key} must be a non-empty list of date-times")
+    for item in value:
+        _datetime_value(item, f"{path}.{key}")
+
+
+def _datetime_value(value: Any, path: str) -> None:
+    if not isinstance(value, str):
+        raise InvalidPolicyInput(f"{path} must be a date-time string")
+    try:
+        parse_datetime(value)
+    except InvalidDateTime as exc:
+        raise InvalidPolicyInput(f"{path}: {exc.message}") from None
+
+
+def _properties(body: Any) -> dict[str, Any]:
+    return _obj(_obj(body, "body").get("properties"), "properties")
+
+
+@dataclass(frozen=True)
+class VaultRequest:
+    location: str
+    tags: dict[str, str]
+    sku_name: str
+
+
+def parse_vault_body(body: Any) -> VaultRequest:
+    data = _obj(body, "body")
+    location = data.get("location")
+    if not isinstance(location, str) or not location.strip():
+        raise LocationRequired()
+    tags = _object(data.get("tags"), "tags", required=False) or {}
+    if not all(isinstance(v, str) for v in tags.values()):
+        raise InvalidRequestContent("tags values must be strings")
+    sku = _object(data.get("sku"), "sku", required=False) or {}
+    sku_name = _string(sku, "name", "sku") or "Standard"
+    canonical = {"standard": "Standard", "rs0": "RS0"}.get(sku_name.lower())
+    if canonical is None:
+        raise InvalidVaultSku(value=sku_name)
+    return VaultRequest(location=location.strip(), tags=dict(tags), sku_name=canonical)
+
+
+POLICY_SETTINGS = ("schedulePolicy", "retentionPolicy", "timeZone", "instantRpRetentionRangeInDays",
+                   "policyType", "instantRPDetails", "tieringPolicy", "instantAccessSnapshotEnabled",
+                   "instantAccessDurationMinutes", "snapshotConsistencyType")
+_DURATION_TYPES = ("Days", "Weeks", "Months", "Years")
+
+
+def parse_policy_body(body: Any) -> dict[str, Any]:
+    """Validate an AzureIaasVM policy PUT body; return its settings (``Policy.settings``)."""
+    props = _properties(body)
+    kind = props.get("backupManagementType")
+    if kind != IAAS_VM:
+        raise InvalidPolicyType(value=kind)
+    schedule = _policy_object(props, "schedulePolicy")
+    retention = _policy_object(props, "retentionPolicy")
+    frequency = _schedule(schedule, props.get("policyType"))
+    _retention(retention, frequency)
+    if frequency == "Weekly" and isinstance(retention.get("weeklySchedule"), dict):
+        sub = schedule.get("weeklySchedule", schedule) if schedule.get("schedulePolicyType") == \
+            "SimpleSchedulePolicyV2" else schedule
+        extra = set(retention["weeklySchedule"].get("daysOfTheWeek") or []) - set(sub.get("scheduleRunDays") or [])
+        if extra:
+            raise InvalidPolicyInput("properties.retentionPolicy.weeklySchedule.daysOfTheWeek must be days the "
+                                     f"schedule runs on; {', '.join(sorted(extra))} is not")
+    enhanced = schedule.get("schedulePolicyType") == "SimpleSchedulePolicyV2"
+    _int(props, "instantRpRetentionRangeInDays", "properties", InvalidPolicyInput, minimum=1,
+         maximum=30 if enhanced else 5)
+    for key in ("timeZone", "policyType", "snapshotConsistencyType"):
+        if props.get(key) is not None and not isinstance(props[key], str):
+            raise InvalidPolicyInput(f"properties.{key} must be a string")
+    try:
+        zone(props.get("timeZone"))
+    except ScheduleError as err:
+        raise InvalidPolicyInput(f"properties.{err}") from None
+    return {key: copy.deepcopy(props[key]) for key in POLICY_SETTINGS if props.get(key) is not None}
+
+
+def _policy_object(obj: Mapping[str, Any], key: str, path: str = "properties") -> dict[str, Any]:
+    value = obj.get(key)
+    if not isinstance(value, dict):
+        raise InvalidPolicyInput(f"{path}.{key} is required and must be an object")
+    return value
+
+
+def _schedule(schedule: dict[str, Any], policy_type: Any) -> str:
+    path = "properties.schedulePolicy"
+    kind = _choice(schedule.get("schedulePolicyType"), f"{path}.schedulePolicyType",
+                   ("SimpleSchedulePolicy", "SimpleSchedulePolicyV2"), InvalidPolicyInput)
+    if policy_type not in (None, "Invalid", "V1", "V2"):
+        raise InvalidPolicyInput(f"properties.policyType must be V1 or V2, got {policy_type!r}")
+    if kind == "SimpleSchedulePolicy":
+        if policy_type == "V2":
+            raise InvalidPolicyInput(
+                f"policyType {policy_type} needs schedulePolicyType SimpleSchedulePolicyV2")
+        frequency: str = _choice(schedule.get("scheduleRunFrequency"), f"{path}.scheduleRunFrequency",
+                                 ("Daily", "Weekly"), InvalidPolicyInput)
+        _datetime_list(schedule, "scheduleRunTimes", path, required=True)
+        if frequency == "Weekly":
+            _weekdays(schedule, path)
+        return frequency
+    if policy_type == "V1":
+        raise InvalidPolicyInput(
+            f"schedulePolicyType SimpleSchedulePolicyV2 needs policyType V2, got {policy_type!r}")
+    frequency = _choice(schedule.get("scheduleRunFrequency"), f"{path}.scheduleRunFrequency",
+                        ("Daily", "Weekly", "Hourly"), InvalidPolicyInput)
+    if frequency == "Hourly":
+        hourly = _policy_object(schedule, "hourlySchedule", path)
+        _choice(hourly.get("interval"), f"{path}.hourlySchedule.interval", (4, 6, 8, 12), InvalidPolicyInput)
+        _datetime_value(hourly.get("scheduleWindowStartTime"),
+                        f"{path}.hourlySchedule.scheduleWindowStartTime")
+        _int(hourly, "scheduleWindowDuration", f"{path}.hourlySchedule", InvalidPolicyInput,
+             minimum=1, maximum=24, required=True)
+    elif frequency == "Daily":
+        daily = _policy_object(schedule, "dailySchedule", path)
+        _datetime_list(daily, "scheduleRunTimes", f"{path}.dailySchedule", required=True)
+    else:
+        weekly = _policy_object(schedule, "weeklySchedule", path)
+        _datetime_list(weekly, "scheduleRunTimes", f"{path}.weeklySchedule", required=True)
+        _weekdays(weekly, f"{path}.weeklySchedule")
+    return frequency
+
+
+_WEEKDAYS = ("Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+
+
+def _weekdays(obj: Mapping[str, Any], path: str) -> None:
+    days = obj.get("scheduleRunDays")
+    if not isinstance(days, list) or not days or any(day not in _WEEKDAYS for day in days):
+        raise InvalidPolicyInput(f"{path}.scheduleRunDays must be a non-empty list of week days")
+
+
+def _retention(retention: dict[str, Any], frequency: str) -> None:
+    path = "properties.retentionPolicy"
+    kind = _choice(retention.get("retentionPolicyType"), f"{path}.retentionPolicyType",
+                   ("LongTermRetentionPolicy", "SimpleRetentionPolicy"), InvalidPolicyInput)
+    if kind == "SimpleRetentionPolicy":
+        _retention_duration(retention, path)
+        return
+    present = [key for key in ("dailySchedule", "weeklySchedule", "monthlySchedule", "yearlySchedule")
+               if retention.get(key) is not None]
+    needed = "weeklySchedule" if frequency == "Weekly" else "dailySchedule"
+    if needed not in present:
+        raise InvalidPolicyInput(f"{path}.{needed} is required for a {frequency} schedule")
+    for key in present:
+        schedule = _policy_object(retention, key, path)
+        _retention_duration(schedule, f"{path}.{key}")
+        _datetime_list(schedule, "retentionTimes", f"{path}.{key}", required=False)
+        if key == "weeklySchedule":
+            _names(schedule, "daysOfTheWeek", f"{path}.{key}", _WEEKDAYS)
+        elif key in ("monthlySchedule", "yearlySchedule"):
+            _day_format(schedule, f"{path}.{key}")
+        if key == "yearlySchedule":
+            _names(schedule, "monthsOfYear", f"{path}.{key}", _MONTHS)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September", "October",
+           "November", "December")
+_WEEKS_OF_MONTH = ("First", "Second", "Third", "Fourth", "Last")
+
+
+def _names(obj: Mapping[str, Any], key: str, path: str, allowed: tuple[str, ...]) -> None:
+    value = obj.get(key)
+    if not isinstance(value, list) or not value or any(v not in allowed for v in value):
+        raise InvalidPolicyInput(f"{path}.{key} must be a non-empty list of {', '.join(allowed)}")
+
+
+def _day_format(schedule: Mapping[str, Any], path: str) -> None:
+    """Monthly and yearly retention name their day as days of the month (format Daily) or
+    weekdays of weeks of the month (format Weekly)."""
+    fmt = _choice(schedule.get("retentionScheduleFormatType"), f"{path}.retentionScheduleFormatType",
+                  ("Daily", "Weekly"), InvalidPolicyInput)
+    if fmt == "Weekly":
+        weekly = _policy_object(schedule, "retentionScheduleWeekly", path)
+        _names(weekly, "daysOfTheWeek", f"{path}.retentionScheduleWeekly", _WEEKDAYS)
+        _names(weekly, "weeksOfTheMonth", f"{path}.retentionScheduleWeekly", _WEEKS_OF_MONTH)
+        return
+    daily = _policy_object(schedule, "retentionScheduleDaily", path)
+    days = daily.get("daysOfTheMonth")
+    if not isinstance(days, list) or not days or not all(isinstance(d, dict) for d in days):
+        raise InvalidPolicyInput(f"{path}.retentionScheduleDaily.daysOfTheMonth must be a non-empty list of "
+                                 '{"date": 1..28} or {"isLast": true}')
+    for day in days:
+        if day.get("isLast") is True:
+            continue
+        _int(day, "date", f"{path}.retentionScheduleDaily.daysOfTheMonth[]", InvalidPolicyInput, minimum=1,
+             maximum=28, required=True)
+
+
+def _retention_duration(obj: Mapping[str, Any], path: str) -> None:
+    duration = _policy_object(obj, "retentionDuration", path)
+    _int(duration, "count", f"{path}.retentionDuration", InvalidPolicyInput, minimum=1, required=True)
+    _choice(duration.get("durationType"), f"{path}.retentionDuration.durationType", _DURATION_TYPES,
+            InvalidPolicyInput)
+
+
+PROTECTED_ITEM_TYPES = (COMPUTE_VM, CLASSIC_VM)
+PROTECTION_STATES = ("Invalid", "IRPending", "Protected", "ProtectionError", "ProtectionStopped",
+                     "ProtectionPaused", "BackupsSuspended")
+
+
+@dataclass(frozen=True)
+class ItemRequest:
+    protected_item_type: str
+    source_resource_id: str | None
+    policy_id: str | None          # "" means: no policy (stop protection)
+    protection_state: str | None
+
+
+def parse_protected_item_body(body: Any) -> ItemRequest:
+    props = _properties(body)
+    kind = props.get("protectedItemType")
+    if kind not in PROTECTED_ITEM_TYPES:
+        raise InvalidProtectedItemType(
+            f"protectedItemType must be one of {', '.join(PROTECTED_ITEM_TYPES)}, got {kind!r}")
+    state = _string(props, "protectionState", "properties")
+    if state is not None and state not in PROTECTION_STATES:
+        raise InvalidProtectedItemType(
+            f"protectionState must be one of {', '.join(PROTECTION_STATES)}, got {state!r}")
+    return ItemRequest(protected_item_type=kind,
+                       source_resource_id=_string(props, "sourceResourceId", "properties"),
+                       policy_id=_string(props, "policyId", "properties"),
+                       protection_state=state)
+
+
+def policy_name_from_id(policy_id: str) -> str:
+    """``{V}/backupPolicies/{name}`` (any case) -> name; the caller checks the vault part."""
+    parts = policy_id.rstrip("/").split("/")
+    if len(parts) < 2 or parts[-2].lower() != "backuppolicies" or not parts[-1]:
+        raise InvalidRequestContent(f"properties.policyId {policy_id!r} is not a backup policy id")
+    return parts[-1]
+
+
+@dataclass(frozen=True)
+class BackupRequest:
+    expiry: datetime | None
+
+
+def parse_backup_body(body: Any) -> BackupRequest:
+    """Trigger-backup body; no body or ``{}`` means an on-demand backup with policy retention."""
+    if body is None:
+        return BackupRequest(expiry=None)
+    props = _object(_obj(body, "body").get("properties"), "properties", required=False)
+    if props is None:
+        return BackupRequest(expiry=None)
+    kind = props.get("objectType")
+    if kind != "IaasVMBackupRequest":
+        raise InvalidBackupRequest(f"properties.objectType must be IaasVMBackupRequest, got {kind!r}")
+    text = _string(props, "recoveryPointExpiryTimeInUTC", "properties")
+    if text is None:
+        return BackupRequest(expiry=None)
+    try:
+        return BackupRequest(expiry=parse_datetime(text))
+    except InvalidDateTime as exc:
+        raise InvalidBackupRequest(f"properties.recoveryPointExpiryTimeInUTC: {exc.message}") from None
+
+
+RESTORE_OBJECT_TYPES = ("IaasVMRestoreRequest", "IaasVMRestoreWithRehydrationRequest")
+RECOVERY_TYPES = ("OriginalLocation", "AlternateLocation", "RestoreDisks")
+_NEEDED_BY_TYPE = {
+    "OriginalLocation": (),
+    "AlternateLocation": ("storageAccountId", "targetResourceGroupId", "targetVirtualMachineId"),
+    "RestoreDisks": ("storageAccountId",),
+}
+
+
+@dataclass(frozen=True)
+class RestoreRequest:
+    recovery_type: str
+    recovery_point_id: str | None
+    source_resource_id: str | None
+    storage_account_id: str | None
+    target_resource_group_id: str | None
+    target_virtual_machine_id: str | None
+    region: str | None
+    raw: dict[str, Any]
+
+
+def parse_restore_body(body: Any) -> RestoreRequest:
+    props = _properties(body)
+    kind = props.get("objectType")
+    if kind not in RESTORE_OBJECT_TYPES:
+        raise InvalidRestoreRequest(
+            f"properties.objectType must be one of {', '.join(RESTORE_OBJECT_TYPES)}, got {kind!r}")
+    recovery_type = props.get("recoveryType")
+    if recovery_type == "Offline":
+        raise RecoveryTypeNotSupported(value=recovery_type)
+    if recovery_type not in RECOVERY_TYPES:
+        raise InvalidRestoreRequest(
+            f"properties.recoveryType must be one of {', '.join(RECOVERY_TYPES)}, got {recovery_type!r}")
+    fields = {key: _string(props, key, "properties")
+              for key in ("recoveryPointId", "sourceResourceId", "storageAccountId", "targetResourceGroupId",
+                          "targetVirtualMachineId", "region")}
+    missing = [key for key in _NEEDED_BY_TYPE[recovery_type] if not fields[key]]
+    if missing:
+        needed = ", ".join(f"properties.{key}" for key in missing)
+        raise InvalidRestoreRequest(f"recoveryType {recovery_type} needs {needed}")
+    return RestoreRequest(recovery_type=recovery_type,
+                          recovery_point_id=fields["recoveryPointId"],
+                          source_resource_id=fields["sourceResourceId"],
+                          storage_account_id=fields["storageAccountId"],
+                          target_resource_group_id=fields["targetResourceGroupId"],
+                          target_virtual_machine_id=fields["targetVirtualMachineId"],
+                          region=fields["region"],
+                          raw=copy.deepcopy(props))
