@@ -4,8 +4,12 @@ Invariants:
 - Nothing escapes the destination: every tree path is checked (no absolute paths, no
   ``.``/``..``), folders are entered with ``O_NOFOLLOW`` relative to their parent, and a
   symlink whose target points outside its root is refused (``PathEscape``) unless allowed.
-- Nothing is overwritten in place: files and symlinks are written under a fresh temp name
-  in their folder and renamed over the final name only when complete and verified.
+- Nothing is overwritten in place: a file whose name is free is created there exclusively
+  (``O_CREAT|O_EXCL|O_NOFOLLOW``: an entry that appears meanwhile, a symlink included, is
+  never written through); where something already exists, the file is written under a
+  fresh temp name and renamed over it only when complete and verified. Symlinks always go
+  through a temp name. (Creating in place halves the directory work of a restore into a
+  new folder: on ext4 each create or rename costs hundreds of microseconds after mass deletes.)
 - Every chunk is decrypted, authenticated and checked against its id before it is written.
   A file touched by a bad or missing chunk is not restored (its temp file is removed); all
   other files still are; then :class:`VaultCorrupt` names the files that failed.
@@ -55,6 +59,7 @@ class _File:
     fd: int = -1
     error: str | None = None
     done: bool = False
+    direct: bool = False  # created at its final name (it was free): no rename needed
 
 
 def _tmp_name(name: str) -> str:
@@ -203,8 +208,12 @@ class RestoreRun:
 
     @staticmethod
     def _create(f: _File) -> None:
-        f.fd = os.open(f.tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600,
-                       dir_fd=f.pfd)
+        flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+        try:
+            f.fd = os.open(f.name, flags, 0o600, dir_fd=f.pfd)
+            f.direct = True
+        except FileExistsError:
+            f.fd = os.open(f.tmp, flags, 0o600, dir_fd=f.pfd)
         if any(c[0] is None for c in f.node.get("c", ())):
             os.ftruncate(f.fd, int(f.node.get("s", 0)))  # sized up front: holes stay holes
 
@@ -309,7 +318,7 @@ class RestoreRun:
         node = f.node
         try:
             if f.error is not None:
-                os.unlink(f.tmp, dir_fd=f.pfd)
+                os.unlink(f.name if f.direct else f.tmp, dir_fd=f.pfd)
                 return
             if _IS_ROOT:
                 os.fchown(f.fd, node["u"], node["g"])
@@ -318,7 +327,8 @@ class RestoreRun:
         finally:
             os.close(f.fd)
             f.fd = -1
-        os.rename(f.tmp, f.name, src_dir_fd=f.pfd, dst_dir_fd=f.pfd)
+        if not f.direct:
+            os.rename(f.tmp, f.name, src_dir_fd=f.pfd, dst_dir_fd=f.pfd)
         f.done = True
         self.meter.add(0, 1, "/".join((f.root,) + f.comps))
 
