@@ -134,6 +134,7 @@ class BackupRun:
                                           self.files, self.bytes_total, self.dirs, tree_ids)
             snapshots.save(self.ctx.store, self.ctx.cipher, info, self.ctx.hostname)
             self.cache_out.commit()
+            self.meter.finish()   # the last report still holds the lock: the backup is not over yet
         except BaseException:
             self.cancel_tasks.cancel()   # file tasks stop at their next chunk
             readers.shutdown(wait=True, cancel_futures=True)
@@ -147,7 +148,6 @@ class BackupRun:
             self.packs.close()
             self.cache_in.close()
             lock.release()
-        self.meter.finish()
         return BackupResult(info.id, self.time, self.files, self.dirs, self.bytes_total, self.bytes_read,
                             self.bytes_new, self.packs.bytes_stored, self.warnings,
                             _time.monotonic() - started)

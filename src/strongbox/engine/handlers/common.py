@@ -59,7 +59,11 @@ def when_vault_free(work: Callable[[], T], rep: JobReporter, task: str, *, limit
     delay, waited = 0.5, 0.0
     while True:
         try:
-            return work()
+            result = work()
+            if waited:
+                rep.task_progress(task, rep.task(task).progress_percentage or 0.0,
+                                  f"waited {waited:.1f} s for another operation on the vault")
+            return result
         except VaultLocked as locked:
             if waited >= limit:
                 raise
