@@ -10,6 +10,7 @@ from strongbox.api.call import Call, Reply
 from strongbox.api.filters import recovery_point_filter, simple_filter
 from strongbox.api.vault_ops import vault_of
 from strongbox.domain.errors import InvalidParameter
+from strongbox.domain.operations import Operation
 from strongbox.domain.sources import FABRIC
 from strongbox.domain.vaults import Vault
 from strongbox.services import backups, protection
@@ -37,6 +38,13 @@ def _item_path(call: Call) -> str:
 def item_resource(view: ItemView, vault: Vault) -> dict[str, Any]:
     return wire.protected_item_resource(view.item, view.source, vault, last_point=view.last_point,
                                         oldest_point=view.oldest_point, point_count=view.point_count)
+
+def _accepted_at_item(call: Call, op: Operation) -> Reply:
+    """202 whose operation is tracked at the item: ``operationsStatus`` and ``operationResults``."""
+    item = _item_path(call)
+    return Reply(202, headers=call.async_headers(location=f"{item}/operationResults/{op.id}",
+                                                 async_operation=f"{item}/operationsStatus/{op.id}"))
+
 
 
 def protection_containers_refresh(call: Call) -> Reply:
@@ -122,9 +130,7 @@ def protected_items_create_or_update(call: Call) -> Reply:
                                             call.params["protectedItemName"],
                                             source_resource_id=req.source_resource_id, policy_id=req.policy_id,
                                             protection_state=req.protection_state)
-    item = _item_path(call)
-    return Reply(202, headers=call.async_headers(location=f"{item}/operationResults/{op.id}",
-                                                 async_operation=f"{item}/operationsStatus/{op.id}"))
+    return _accepted_at_item(call, op)
 
 
 def protected_items_delete(call: Call) -> Reply:
@@ -143,9 +149,7 @@ def backups_trigger(call: Call) -> Reply:
     req = bodies.parse_backup_body(call.json(required=False) if call.raw_body.strip() else None)
     _, op = backups.trigger_backup(call.ctx, vault, call.params["containerName"], call.params["protectedItemName"],
                                    expiry=req.expiry)
-    item = _item_path(call)
-    return Reply(202, headers=call.async_headers(location=f"{item}/operationResults/{op.id}",
-                                                 async_operation=f"{item}/operationsStatus/{op.id}"))
+    return _accepted_at_item(call, op)
 
 
 def recovery_points_list(call: Call) -> Reply:
@@ -175,6 +179,4 @@ def restores_trigger(call: Call) -> Reply:
         call.params["recoveryPointId"], recovery_type=req.recovery_type, recovery_point_id=req.recovery_point_id,
         source_resource_id=req.source_resource_id, storage_account_id=req.storage_account_id,
         target_vm_id=req.target_virtual_machine_id, target_resource_group_id=req.target_resource_group_id)
-    item = _item_path(call)
-    return Reply(202, headers=call.async_headers(location=f"{item}/operationResults/{op.id}",
-                                                 async_operation=f"{item}/operationsStatus/{op.id}"))
+    return _accepted_at_item(call, op)
