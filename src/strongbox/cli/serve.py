@@ -33,6 +33,7 @@ def register(app: typer.Typer) -> None:
         from strongbox.runtime import settle_after_startup
 
         logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.getLogger("alembic").setLevel(logging.WARNING)   # schema upgrades need not narrate
         settings = load_settings(config, data_dir=data_dir, host=host, port=port, tls=False if http else None,
                                  virtual_clock=True if virtual_clock else None)
         if settings.is_demo:
