@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator
@@ -170,3 +171,16 @@ def database_param(kind: str) -> Iterator[Database]:
         yield Database("postgres", f"postgresql+psycopg://postgres@127.0.0.1:5432/{name}")
     finally:
         drop_pg_database(name)
+
+
+@contextmanager
+def serving(config: Path, data_dir: Path) -> Iterator[RunningServer]:
+    """A server for the duration of a block; on the way out it is stopped and its log must
+    hold no traceback (no request or job may have crashed it, whatever the test asserted)."""
+    server = start_server(config, data_dir)
+    try:
+        yield server
+    finally:
+        server.stop()
+    log = server.log()
+    assert "Traceback" not in log, log

@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
+from strongbox.api.budgets import RequestBudgets
 from strongbox.api.call import Call, Reply
 from strongbox.api.router import Router
 from strongbox.domain.errors import (
@@ -40,7 +41,6 @@ log = logging.getLogger("strongbox.api")
 MAX_BODY = 1024 * 1024
 _VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(-preview)?$")
 OLDEST_VERSION, NEWEST_VERSION = "2016-06-01", "2026-11-01"
-_WRITES = {"PUT", "POST", "DELETE", "PATCH"}
 
 
 class SubscriptionNotFound(NotFound):
@@ -59,6 +59,12 @@ def check_api_version(value: str | None) -> str:
     return value
 
 
+def _subscription_of(path: str) -> str:
+    """The subscription a request is addressed to ('' for routes outside one)."""
+    parts = path.strip("/").split("/")
+    return parts[1] if len(parts) > 1 and parts[0].lower() == "subscriptions" else ""
+
+
 def error_body(err: StrongboxError) -> dict[str, Any]:
     return {"error": {"code": err.code, "message": err.message}}
 
@@ -66,6 +72,7 @@ def error_body(err: StrongboxError) -> dict[str, Any]:
 class ArmApp:
     def __init__(self, ctx: ServiceContext, router: Router, tokens: TokenService) -> None:
         self.ctx, self.router, self.tokens = ctx, router, tokens
+        self.budgets = RequestBudgets()
 
     def asgi(self) -> Starlette:
         methods = ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -127,11 +134,12 @@ class ArmApp:
         headers = {
             "x-ms-request-id": str(uuid.uuid4()),
             "x-ms-correlation-request-id": correlation_id,
-            "x-ms-ratelimit-remaining-subscription-reads": "11999",
-            "x-ms-ratelimit-remaining-subscription-writes": "1199",
             "Cache-Control": "no-cache",
             "Pragma": "no-cache",
         }
+        reads, writes = self.budgets.spend(_subscription_of(request.url.path), request.method)
+        headers["x-ms-ratelimit-remaining-subscription-reads"] = str(reads)
+        headers["x-ms-ratelimit-remaining-subscription-writes"] = str(writes)
         if client_request_id:
             headers["x-ms-client-request-id"] = client_request_id
         headers.update(reply.headers)

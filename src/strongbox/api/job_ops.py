@@ -16,15 +16,15 @@ from strongbox.api.vault_ops import vault_of
 from strongbox.domain.errors import AuthenticationFailed, InvalidParameter, NotFound
 from strongbox.domain.jobs import JobOperation
 from strongbox.domain.operations import OperationKind
+from strongbox.domain.vaults import Vault
 from strongbox.services import jobs, protection
 from strongbox.services.operations import OperationView, get_operation
 
 EXPORT_LINK_TTL = timedelta(minutes=15)
 
 
-def _vault_path(call: Call) -> str:
-    v = vault_of(call)
-    return wire.vault_id(v.subscription, v.resource_group, v.name)
+def _vault_path(vault: Vault) -> str:
+    return wire.vault_id(vault.subscription, vault.resource_group, vault.name)
 
 
 def backup_jobs_list(call: Call) -> Reply:
@@ -43,7 +43,7 @@ def backup_jobs_list(call: Call) -> Reply:
         extra = {"$skiptoken": str(next_cursor)}
         if call.filter:
             extra["$filter"] = call.filter
-        next_link = call.url(f"{_vault_path(call)}/backupJobs", **extra)
+        next_link = call.url(f"{_vault_path(vault)}/backupJobs", **extra)
     return Reply(200, wire.page([wire.job_resource(j, vault, now=now) for j in page], next_link))
 
 
@@ -57,7 +57,7 @@ def job_cancellations_trigger(call: Call) -> Reply:
     vault = vault_of(call)
     op = jobs.cancel_job(call.ctx, vault, call.params["jobName"])
     return Reply(202, headers=call.async_headers(
-        location=f"{_vault_path(call)}/backupJobs/{call.params['jobName']}/operationResults/{op.id}"))
+        location=f"{_vault_path(vault)}/backupJobs/{call.params['jobName']}/operationResults/{op.id}"))
 
 
 def job_operation_results_get(call: Call) -> Reply:
@@ -72,7 +72,7 @@ def jobs_export(call: Call) -> Reply:
     flt = job_filter(call.filter)
     now = call.ctx.clock()
     op = jobs.export_jobs(call.ctx, vault, flt, lambda j: wire.job_resource(j, vault, now=now))
-    return Reply(202, headers=call.async_headers(location=f"{_vault_path(call)}/backupJobs/operationResults/{op.id}"))
+    return Reply(202, headers=call.async_headers(location=f"{_vault_path(vault)}/backupJobs/operationResults/{op.id}"))
 
 
 def _export_signature(key: bytes, op_id: str, expires: str) -> str:
@@ -166,8 +166,9 @@ def refresh_operation_results_get(call: Call) -> Reply:
 
 
 def refresh_operation_statuses_get(call: Call) -> Reply:
-    view = _op(call, (OperationKind.FABRIC,))
-    return _status_reply(view, id_path=f"{_vault_path(call)}/backupFabrics/{call.params['fabricName']}"
+    vault = vault_of(call)
+    view = get_operation(call.ctx, vault, call.params["operationId"], (OperationKind.FABRIC,))
+    return _status_reply(view, id_path=f"{_vault_path(vault)}/backupFabrics/{call.params['fabricName']}"
                                        f"/operationsStatus/{view.operation.id}")
 
 

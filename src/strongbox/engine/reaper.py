@@ -12,7 +12,7 @@ import logging
 import os
 import socket
 import threading
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from strongbox.domain.errors import WorkerLost
 from strongbox.domain.jobs import Job, JobStatus, TaskStatus
@@ -58,12 +58,12 @@ def reap(ctx: ServiceContext, *, at_start: bool = False) -> list[str]:
     return reaped
 
 
-def _fail(job: Job, now: object, why: str) -> None:
-    job.status, job.end_time = JobStatus.FAILED, now  # type: ignore[assignment]
+def _fail(job: Job, now: datetime, why: str) -> None:
+    job.status, job.end_time = JobStatus.FAILED, now
     job.progress_percentage, job.eta_seconds = None, None
     for t in job.tasks:
         if t.status is TaskStatus.IN_PROGRESS:
-            t.status, t.end_time = TaskStatus.FAILED, now  # type: ignore[assignment]
+            t.status, t.end_time = TaskStatus.FAILED, now
     job.error_details.append(error_detail(WorkerLost(why), "Run the operation again."))
 
 

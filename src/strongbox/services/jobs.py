@@ -61,7 +61,7 @@ def start_job(ctx: ServiceContext, vault: Vault, operation: JobOperation, subjec
             uow.jobs.add(job, exclusive_key=subject.item_key)
             uow.operations.add(op)
     except StoreItemBusy as busy:
-        raise ItemBusy(name=subject.item_name, job_id=getattr(busy, "job_id", "unknown")) from None
+        raise ItemBusy(name=subject.item_name, job_id=busy.job_id) from None
     return job, op
 
 

@@ -68,7 +68,8 @@ def delete_vault(ctx: ServiceContext, subscription: str, resource_group: str, na
         items = [i for i in uow.items.list(key) if not i.deleted]
         if items:
             raise VaultNotEmpty(name=name, detail=f"{len(items)} protected item(s); delete their backup data first")
-        running = [j for j in uow.jobs.list(key, JobQuery(), limit=1_000) if not j.status.is_final]
+        running = [j for status in ("InProgress", "Cancelling")
+                   for j in uow.jobs.list(key, JobQuery(status=status), limit=1)]
         if running:
             raise VaultNotEmpty(name=name, detail=f"job {running[0].id} is still running")
         uow.vaults.delete(key)

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.servers import RunningServer, start_server, write_config
+from tests.support.servers import RunningServer, serving, write_config
 from tests.support.trees import make_big_source, make_tree
 
 REPO = Path(__file__).resolve().parents[3]
@@ -115,13 +115,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
                           {"data_dir": str(data), "retry_after": 0, "io_limit_mbps": IO_LIMIT_MBPS,
                            "lease_seconds": 6},
                           None, sources, locations)
-    srv = start_server(config, data)
-    try:
+    with serving(config, data) as srv:
         yield srv
-    finally:
-        srv.stop()
-        log = srv.log()
-        assert "Traceback" not in log, log
 
 
 @pytest.fixture(scope="module")

@@ -18,7 +18,7 @@ from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
 
 from tests.e2e.sdk.env import (API_VERSIONS, BIG_SOURCE, IO_LIMIT_MBPS, PAGE_SIZE, POLLING_INTERVAL,
                                   RESTORE_ACCOUNT, RG, SUB, Names, StaticToken)
-from tests.support.servers import RunningServer, start_server, write_config
+from tests.support.servers import RunningServer, serving, write_config
 from tests.support.trees import make_big_source, make_tree
 
 @pytest.fixture(scope="module")
@@ -43,15 +43,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
                           {"data_dir": str(data), "retry_after": 0, "page_size": PAGE_SIZE,
                            "io_limit_mbps": IO_LIMIT_MBPS, "lease_seconds": 6},
                           None, sources, locations)
-    srv = start_server(config, data)
-    srv.sources = src  # type: ignore[attr-defined]
-    srv.restores = root / "restores"  # type: ignore[attr-defined]
-    try:
+    with serving(config, data) as srv:
+        srv.sources = src  # type: ignore[attr-defined]
+        srv.restores = root / "restores"  # type: ignore[attr-defined]
         yield srv
-    finally:
-        srv.stop()
-        log = srv.log()
-        assert "Traceback" not in log, log
 
 
 @pytest.fixture(scope="module")

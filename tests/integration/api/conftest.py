@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from tests.support.arm import RG, SUB, Arm
-from tests.support.servers import RunningServer, database_param, start_server, write_config
+from tests.support.servers import RunningServer, database_param, serving, write_config
 from tests.support.trees import make_big_source, make_tree
 
 SLOW_MBPS = 20      # io_limit_mbps: long jobs are observable and cancellable mid-run
@@ -49,19 +49,14 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     config = write_config(root / "strongbox.toml", {"data_dir": str(data), "retry_after": 0, "page_size": 5,
                                                      "io_limit_mbps": SLOW_MBPS, "lease_seconds": 6},
                           db.url, sources, locations)
-    srv = start_server(config, data)
-    srv.sources = src  # type: ignore[attr-defined]
-    srv.restores = root / "restores"  # type: ignore[attr-defined]
     try:
-        yield srv
+        with serving(config, data) as srv:
+            srv.sources = src  # type: ignore[attr-defined]
+            srv.restores = root / "restores"  # type: ignore[attr-defined]
+            yield srv
     finally:
-        srv.stop()
-        log = srv.log()
-        try:
-            next(gen)
-        except StopIteration:
+        for _ in gen:   # drop the PostgreSQL database, if any
             pass
-        assert "Traceback" not in log, log
 
 
 @pytest.fixture(scope="module")

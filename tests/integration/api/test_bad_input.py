@@ -93,3 +93,11 @@ def test_hostile_names(arm: Arm, name: str) -> None:
 def test_oversized_body_is_refused(arm: Arm) -> None:
     r = arm.req("PUT", f"{arm.vault_path}/backupPolicies/huge", content=b'{"x": "' + b"a" * (2 << 20) + b'"}')
     assert r.status_code == 413 and _code(r) == "RequestEntityTooLarge"
+
+
+def test_ratelimit_headers_count_down(arm: Arm) -> None:
+    first = arm.get(arm.vault_path).headers
+    second = arm.get(arm.vault_path).headers
+    reads = int(first["x-ms-ratelimit-remaining-subscription-reads"])
+    assert int(second["x-ms-ratelimit-remaining-subscription-reads"]) == reads - 1
+    assert second["x-ms-ratelimit-remaining-subscription-writes"] == first["x-ms-ratelimit-remaining-subscription-writes"]

@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from strongbox.config import DEFAULT_TENANT_ID
-from tests.support.servers import STRONGBOX, RunningServer, start_server, write_config
+from tests.support.servers import STRONGBOX, RunningServer, serving, write_config
 
 SUB = "00000000-0000-0000-0000-0000000d1d01"
 OTHER_SUB = "00000000-0000-0000-0000-0000000d1d02"
@@ -40,12 +40,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     data = root / "data"
     config = write_config(root / "strongbox.toml", {"data_dir": str(data), "retry_after": 0}, None,
                           sources, [])
-    srv = start_server(config, data)
-    try:
+    with serving(config, data) as srv:
         yield srv
-    finally:
-        srv.stop()
-        assert "Traceback" not in srv.log(), srv.log()
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.integration.schedule.conftest import ClockArm, client, config, daily_policy, next_midnight, write_day
-from tests.support.servers import RunningServer, start_server
+from tests.support.servers import RunningServer, serving
 from tests.support.trees import describe
 
 DAYS = 40
@@ -21,12 +21,8 @@ SLOT_LAG = timedelta(seconds=20)     # the test lands this long after each 02:00
 
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[RunningServer]:
-    srv = start_server(config(tmp_path, [VM], None), tmp_path / "data")
-    try:
+    with serving(config(tmp_path, [VM], None), tmp_path / "data") as srv:
         yield srv
-    finally:
-        srv.stop()
-    assert "Traceback" not in srv.log(), srv.log()
 
 
 def _time(text: str) -> datetime:

@@ -32,7 +32,7 @@ def run_configure(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
             item = ProtectedItem(vault_key=subjects.vault.key, subscription=subjects.vault.subscription,
                                  resource_group=subjects.source.resource_group, vm_name=subjects.source.name,
                                  policy_name=policy_name, protection_state=ProtectionState.IR_PENDING,
-                                 created=ctx.clock(), data_id=str(zlib.crc32((job.item_key or '').encode()) * 1000 + 17),
+                                 created=ctx.clock(), data_id=str(zlib.crc32((job.item_key or '').encode())),
                                  last_backup_status=LastBackupStatus.IR_PENDING)
         else:
             item.policy_name = policy_name
