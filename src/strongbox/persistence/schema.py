@@ -197,6 +197,16 @@ jobs = sa.Table(
 )
 
 
+# Revoked bearer tokens (``strongbox token revoke``): one row per token id (the JWT ``jti``),
+# kept until the token would have expired anyway.
+revoked_tokens = sa.Table(
+    "revoked_tokens", metadata,
+    sa.Column("token_id", sa.String(100), primary_key=True),
+    sa.Column("revoked_at", UtcDateTime(), nullable=False),
+    sa.Column("expires_at", UtcDateTime(), nullable=False),
+)
+
+
 def upsert_row(connection: Connection, table: sa.Table, key: str, values: dict[str, Any]) -> None:
     """Update the row with primary key ``key`` or insert it; a racing insert of the same key
     (PostgreSQL) turns into an update instead of an error."""
