@@ -1,16 +1,51 @@
-"""Folder handles for restore: every step below a restore root is opened with
-``O_NOFOLLOW | O_DIRECTORY`` relative to its parent, so a symlink already present in the
-target is never followed. Handles are cached (LRU) and reopened on demand.
+"""Folder handles for restore.
+
+The folder a restore root goes into (the caller's target, or the parent of a declared
+source path) is opened once by path and pinned for the whole restore. Every step below it
+is opened relative to its parent's fd with ``O_DIRECTORY | O_NOFOLLOW``, so a symlink in
+the target, there before the restore or swapped in while it runs, is never followed: the
+open fails and the entry is refused (:class:`Blocked`). Handles are cached (LRU, at most
+``capacity`` open) so a restore never walks from the root per file.
 """
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections import OrderedDict
 
-from strongbox.dataplane.errors import PathEscape
-
 _FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+
+
+class Blocked(Exception):
+    """An entry cannot be reached inside the target without following something that is not
+    a folder this restore can enter (a symlink, a file, or nothing at all)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def blocked_reason(err: OSError, shown: str) -> str | None:
+    """Why ``err`` (from an operation on ``shown``) means the target is in the way, or None
+    when it is an ordinary I/O failure that should end the restore."""
+    if err.errno == errno.ELOOP:
+        return f"{shown} is a symlink in the target; not followed"
+    if err.errno == errno.ENOTDIR:
+        return f"{shown} is not a folder in the target; not followed"
+    if err.errno == errno.ENOENT:
+        return f"{shown} or its folder is missing from the target (removed during the restore, or never restored)"
+    if err.errno == errno.EISDIR:
+        return f"a folder is in the place of {shown}; not replaced"
+    return None
+
+
+def _is_symlink(parent: int, name: str) -> bool:
+    try:
+        return stat.S_ISLNK(os.stat(name, dir_fd=parent, follow_symlinks=False).st_mode)
+    except OSError:
+        return False
 
 
 class DirFds:
@@ -19,18 +54,18 @@ class DirFds:
         self.bases = bases
         self.capacity = capacity
         self._fds: OrderedDict[tuple[str, tuple[str, ...]], int] = OrderedDict()
+        self._parents: dict[str, int] = {}   # pinned: never evicted, never reopened by path
 
     def get(self, root: str, comps: tuple[str, ...]) -> int:
-        """Folder fd of ``<root dest>/<comps...>``; ``comps=()`` with ``parent=True`` semantics
-        is :meth:`parent_of_root`."""
+        """Folder fd of ``<root dest>/<comps...>``; raises :class:`Blocked` when a step is
+        a symlink, not a folder, or missing."""
         key = (root, comps)
         fd = self._fds.get(key)
         if fd is not None:
             self._fds.move_to_end(key)
             return fd
         if not comps:
-            base = self.parent_of_root(root)
-            fd = self._open_at(base, self.bases[root][1], root)
+            fd = self._open_at(self.parent_of_root(root), self.bases[root][1], root)
         else:
             fd = self._open_at(self.get(root, comps[:-1]), comps[-1], "/".join((root,) + comps))
         self._fds[key] = fd
@@ -40,11 +75,11 @@ class DirFds:
         return fd
 
     def parent_of_root(self, root: str) -> int:
-        key = (root, ("..",))
-        fd = self._fds.get(key)
+        path = self.bases[root][0]
+        fd = self._parents.get(path)
         if fd is None:
-            fd = os.open(self.bases[root][0], os.O_RDONLY | os.O_DIRECTORY)
-            self._fds[key] = fd
+            fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+            self._parents[path] = fd
         return fd
 
     def locate(self, root: str, comps: tuple[str, ...]) -> tuple[int, str]:
@@ -58,11 +93,15 @@ class DirFds:
         try:
             return os.open(name, _FLAGS, dir_fd=parent)
         except OSError as err:
-            if err.errno == 40:  # ELOOP: a symlink sits where a folder should be
-                raise PathEscape(f"{shown} is a symlink in the target; not following it") from None
-            raise
+            if err.errno == errno.ENOTDIR and _is_symlink(parent, name):   # Linux says ENOTDIR, not ELOOP
+                err = OSError(errno.ELOOP, os.strerror(errno.ELOOP))
+            reason = blocked_reason(err, shown)
+            if reason is None:
+                raise
+            raise Blocked(reason) from None
 
     def close(self) -> None:
-        for fd in self._fds.values():
+        for fd in list(self._fds.values()) + list(self._parents.values()):
             os.close(fd)
         self._fds.clear()
+        self._parents.clear()

@@ -21,6 +21,7 @@ from pyfastcdc import FastCDC
 
 Node = dict[str, Any]
 _FLUSH_AT = 8 * 1024 * 1024
+_INT64 = 1 << 63
 
 
 def encode_node(node: Node) -> bytes:
@@ -76,5 +77,39 @@ def valid_path(path: str) -> bool:
     return all(part not in ("", ".", "..") for part in path.split("/"))
 
 
+def valid_name(name: object) -> bool:
+    """One path component (a root name): not empty, not ``.``/``..``, no ``/`` or NUL."""
+    return isinstance(name, str) and name not in ("", ".", "..") and "/" not in name and "\0" not in name
+
+
 def path_key(path: str) -> tuple[str, ...]:
     return tuple(path.split("/"))
+
+
+def node_problem(node: Node) -> str | None:
+    """What is wrong with a node's fields (its path is checked by :func:`valid_path`), or None:
+    a crafted or damaged tree must fail one entry clearly, never crash a restore."""
+    kind = node.get("t")
+    if kind not in ("d", "f", "l"):
+        return f"unknown entry type {kind!r}"
+    for key, low, high in (("m", 0, 0o7777), ("u", 0, 1 << 32), ("g", 0, 1 << 32), ("mt", -_INT64, _INT64)):
+        v = node.get(key)
+        if type(v) is not int or not low <= v < high:
+            return f"{key!r} is not an integer in range"
+    if kind == "l":
+        target = node.get("l")
+        if not isinstance(target, str) or not target or "\0" in target:
+            return "symlink target is empty or not text"
+    elif kind == "f":
+        size, content = node.get("s", 0), node.get("c", [])
+        if type(size) is not int or size < 0 or not isinstance(content, list):
+            return "size or content list is malformed"
+        total = 0
+        for c in content:
+            if not (isinstance(c, list) and len(c) == 2 and (c[0] is None or isinstance(c[0], str))
+                    and type(c[1]) is int and c[1] >= 0):
+                return "content list is malformed"
+            total += c[1]
+        if total != size:
+            return f"content adds up to {total} bytes, not {size}"
+    return None
