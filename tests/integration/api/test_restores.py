@@ -83,3 +83,28 @@ def test_links_pointing_out_are_recreated_in_place_and_refused_elsewhere(arm: Ar
     os.remove(src / "absolute-link")
     job = _restore(arm, "vm-links", point, {"properties": {"recoveryType": "OriginalLocation"}})
     assert os.readlink(src / "absolute-link") == "/etc/hostname"
+
+
+def test_original_location_writes_only_inside_the_declared_paths(arm: Arm, server: RunningServer) -> None:
+    """A folder of the source and a declared file path replaced by symlinks pointing out of
+    the declared paths: the restore replaces the links, it never writes through them."""
+    src: Path = server.sources / "vm-a"  # type: ignore[attr-defined]
+    before = describe(src / "www")
+    image = (src / "disk0.img").read_bytes()
+    arm.wait_job(arm.enable("vm-a"))
+    arm.wait_job(arm.backup("vm-a")[1])
+    point = arm.points("vm-a")[0]["name"]
+    outside = src.parent.parent / "outside-vm-a"   # beside the sources, declared nowhere
+    outside.mkdir()
+    (outside / "a.txt").write_text("not the source's\n")
+    (outside / "disk.img").write_bytes(b"not the source's either\n")
+    shutil.rmtree(src / "www" / "docs")
+    os.symlink(outside, src / "www" / "docs")
+    os.remove(src / "disk0.img")
+    os.symlink(outside / "disk.img", src / "disk0.img")
+    untouched = describe(outside)
+    _restore(arm, "vm-a", point, {"properties": {"recoveryType": "OriginalLocation"}})
+    assert describe(outside) == untouched
+    assert describe(src / "www") == before
+    assert not (src / "disk0.img").is_symlink() and (src / "disk0.img").read_bytes() == image
+    assert sorted(os.listdir(src)) == ["disk0.img", "www"]   # no temp file left beside the declared paths
