@@ -26,6 +26,7 @@ from strongbox.engine.reaper import Reaper, reap
 from strongbox.engine.scheduler import Scheduler
 from strongbox.engine.worker import Handler, WorkerPool
 from strongbox.persistence.database import Database
+from strongbox.services.audit import AuditLog
 from strongbox.services.catalog import SourceCatalog
 from strongbox.services.clock import VirtualClock
 from strongbox.services.context import Limits, ServiceContext
@@ -118,7 +119,9 @@ def build_service(settings: Settings, *, workers: int | None = None) -> Service:
         ctx.virtual_clock = VirtualClock(db)
         ctx.virtual_clock.load()
         ctx.clock = ctx.virtual_clock
-    arm = ArmApp(ctx, build_router(virtual_clock=server.virtual_clock), tokens)
+    audit = AuditLog(settings.audit_dir, settings.keys_dir)
+    audit.prepare()
+    arm = ArmApp(ctx, build_router(virtual_clock=server.virtual_clock), tokens, audit=audit)
     pool = WorkerPool(ctx, HANDLERS, size=server.workers if workers is None else workers)
     reaper = Reaper(ctx, interval=max(1.0, server.lease_seconds / 3))
     scheduler = Scheduler(ctx, interval=SCHEDULER_INTERVAL, on_jobs=pool.wake)

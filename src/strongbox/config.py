@@ -130,6 +130,11 @@ class Settings:
         return self.data_dir / "cache"
 
     @property
+    def audit_dir(self) -> Path:
+        """The audit log and its anchor (:mod:`strongbox.services.audit`); its key is in keys_dir."""
+        return self.data_dir / "audit"
+
+    @property
     def database_url(self) -> str:
         return self.database.url
 

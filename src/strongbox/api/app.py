@@ -22,6 +22,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
+from strongbox.api.audit_trail import AUDITED_METHODS, record as record_audit
 from strongbox.api.budgets import RequestBudgets
 from strongbox.api.call import Call, Reply
 from strongbox.api.router import Router
@@ -33,6 +34,7 @@ from strongbox.domain.errors import (
     RequestTooLarge,
     StrongboxError,
 )
+from strongbox.services.audit import AuditLog
 from strongbox.services.context import ServiceContext
 from strongbox.services.tokens import Principal, TokenService
 
@@ -70,8 +72,10 @@ def error_body(err: StrongboxError) -> dict[str, Any]:
 
 
 class ArmApp:
-    def __init__(self, ctx: ServiceContext, router: Router, tokens: TokenService) -> None:
+    def __init__(self, ctx: ServiceContext, router: Router, tokens: TokenService, *,
+                 audit: AuditLog | None = None) -> None:
         self.ctx, self.router, self.tokens = ctx, router, tokens
+        self.audit = audit      # every mutating request is recorded here (api/audit_trail.py)
         self.budgets = RequestBudgets()
 
     def asgi(self) -> Starlette:
@@ -91,7 +95,10 @@ class ArmApp:
             log.exception("unhandled error on %s %s", request.method, request.url.path)
             reply = Reply(500, {"error": {"code": "InternalServerError",
                                           "message": "The server met an unexpected error; see the server log."}})
-        return self._respond(request, reply, client_request_id, correlation_id)
+        response = self._respond(request, reply, client_request_id, correlation_id)
+        if self.audit is not None and request.method in AUDITED_METHODS:
+            await record_audit(self.audit, request, response, self.router, self.tokens)
+        return response
 
     async def _handle(self, request: Request) -> Reply:
         route, params = self.router.resolve(request.method, request.url.path)

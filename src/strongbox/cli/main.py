@@ -35,13 +35,19 @@ def _mount_token() -> None:
     app.add_typer(token.app, name="token", help="Issue bearer tokens signed by the server's key.")
 
 
+def _mount_audit() -> None:
+    from strongbox.cli import audit
+
+    app.add_typer(audit.app, name="audit", help="List and verify the log of every mutating API request.")
+
+
 def _mount_serve() -> None:
     from strongbox.cli import serve
 
     serve.register(app)
 
 
-_COMMANDS = {"vault": _mount_vault, "token": _mount_token, "serve": _mount_serve}
+_COMMANDS = {"vault": _mount_vault, "token": _mount_token, "audit": _mount_audit, "serve": _mount_serve}
 
 
 def _mount(argv: list[str] | None = None) -> None:
