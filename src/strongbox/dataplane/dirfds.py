@@ -35,7 +35,8 @@ def blocked_reason(err: OSError, shown: str) -> str | None:
     if err.errno == errno.ENOTDIR:
         return f"{shown} is not a folder in the target; not followed"
     if err.errno == errno.ENOENT:
-        return f"{shown} or its folder is missing from the target (removed during the restore, or never restored)"
+        return (f"{shown} or its folder is missing from the target (removed during the restore, "
+                "or never restored)")
     if err.errno == errno.EISDIR:
         return f"a folder is in the place of {shown}; not replaced"
     return None

@@ -174,7 +174,8 @@ class RestoreRun:
         if self.failed:
             shown = "; ".join(f"{p}: {r}" for p, r in list(self.failed.items())[:SHOWN])
             also = f"; also {self._refused_summary()}" if self.n_refused else ""
-            raise VaultCorrupt(f"{len(self.failed)} file(s) could not be restored (other files were): {shown}{also}")
+            raise VaultCorrupt(f"{len(self.failed)} file(s) could not be restored (other files were): "
+                               f"{shown}{also}")
         if self.n_refused:
             raise PathEscape(self._refused_summary())
         paths = [os.path.join(*self.bases[r]) for r in self.bases]
@@ -269,7 +270,8 @@ class RestoreRun:
             return
         self.files += 1
 
-    def _add_file(self, path: str, root: str, comps: tuple[str, ...], node: Node, pool: ThreadPoolExecutor) -> None:
+    def _add_file(self, path: str, root: str, comps: tuple[str, ...], node: Node,
+                  pool: ThreadPoolExecutor) -> None:
         try:
             pfd, name = self.dirs.locate(root, comps)
         except Blocked as err:
@@ -447,7 +449,8 @@ class RestoreRun:
                     except FileNotFoundError:
                         st = None
                     if st is None or not stat.S_ISREG(st.st_mode):
-                        self._refuse(path, f"hard link to {first}, which is not a file restored in the target")
+                        self._refuse(path, f"hard link to {first}, which is not a file restored in the "
+                                           "target")
                         continue
                     pfd, name = self.dirs.locate(root, comps)
                     tmp = _tmp_name(name)

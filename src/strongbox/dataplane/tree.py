@@ -22,6 +22,7 @@ from pyfastcdc import FastCDC
 Node = dict[str, Any]
 _FLUSH_AT = 8 * 1024 * 1024
 _INT64 = 1 << 63
+_ID_MAX = 1 << 32
 
 
 def encode_node(node: Node) -> bytes:
@@ -92,10 +93,10 @@ def node_problem(node: Node) -> str | None:
     kind = node.get("t")
     if kind not in ("d", "f", "l"):
         return f"unknown entry type {kind!r}"
-    for key, low, high in (("m", 0, 0o7777), ("u", 0, 1 << 32), ("g", 0, 1 << 32), ("mt", -_INT64, _INT64)):
-        v = node.get(key)
-        if type(v) is not int or not low <= v < high:
-            return f"{key!r} is not an integer in range"
+    m, u, g, mt = node.get("m"), node.get("u"), node.get("g"), node.get("mt")
+    if not (type(m) is int and type(u) is int and type(g) is int and type(mt) is int
+            and 0 <= m <= 0o7777 and 0 <= u < _ID_MAX and 0 <= g < _ID_MAX and -_INT64 < mt < _INT64):
+        return "mode, owner or mtime is not an integer in range"
     if kind == "l":
         target = node.get("l")
         if not isinstance(target, str) or not target or "\0" in target:
@@ -106,8 +107,8 @@ def node_problem(node: Node) -> str | None:
             return "size or content list is malformed"
         total = 0
         for c in content:
-            if not (isinstance(c, list) and len(c) == 2 and (c[0] is None or isinstance(c[0], str))
-                    and type(c[1]) is int and c[1] >= 0):
+            if type(c) is not list or len(c) != 2 or type(c[1]) is not int or c[1] < 0 \
+                    or not (c[0] is None or type(c[0]) is str):
                 return "content list is malformed"
             total += c[1]
         if total != size:
