@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import sys
+from collections import deque
 from datetime import UTC, datetime
 from enum import Enum
 from pathlib import Path
@@ -89,19 +90,17 @@ def list_(
 ) -> None:
     """Show the recorded requests, oldest first (without verifying them: see `verify`)."""
     start, end = _instant(since, "--since"), _instant(until, "--until")
-    chosen: list[dict[str, Any]] = []
+    chosen: deque[dict[str, Any]] = deque(maxlen=limit)   # the newest N, in constant memory
     for record in _log(config, data_dir).records():
         if (start or end) and not _within(record.get("time"), start, end):
             continue
         if token_id is not None and record.get("token_id") != token_id:
             continue
         chosen.append(record)
-    if limit is not None:
-        chosen = chosen[-limit:]
     if output is Output.json:
-        typer.echo(json.dumps(chosen, indent=2))
+        typer.echo(json.dumps(list(chosen), indent=2))
     else:
-        _table(chosen)
+        _table(list(chosen))
 
 
 _COLUMNS = ("seq", "time", "status", "result", "error", "method", "operation", "role", "token_id", "resource")

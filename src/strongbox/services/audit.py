@@ -304,25 +304,28 @@ class AuditLog:
                 return Verdict(0, GENESIS, Problem(None, "key", f"the key {self.key_path} is missing: "
                                                                  "the log cannot be verified"))
             size, head = self._snapshot(f)
-            walk = _Walk(self, key)
+            anchor = self._parse_head(key, head)
+            walk = _Walk(self, key, anchor[0] if isinstance(anchor, tuple) else None)
             for raw in _lines(f, size):
                 walk.line(raw)
-        return walk.verdict(self._parse_head(key, head))
+        return walk.verdict(anchor)
 
 
 class _Walk:
-    """One pass over the log: the first problem, and where each seq sits (to tell a deleted
-    record from a moved one)."""
+    """One pass over the log in constant memory: the first problem, and what is needed to name
+    it. Up to the first problem, record ``n`` is on line ``n`` (the chain starts at 1 on line 1
+    and every line before a problem is a good record); after a gap, the walk only looks for
+    the record that was expected there, to tell a moved record from a deleted one."""
 
-    def __init__(self, log: AuditLog, key: bytes) -> None:
-        self.log, self.key = log, key
+    def __init__(self, log: AuditLog, key: bytes, anchor_seq: int | None) -> None:
+        self.log, self.key, self.anchor_seq = log, key, anchor_seq
         self.number = 0                        # lines seen
         self.records = 0                       # lines that are authentic records
         self.expected, self.prev = 1, GENESIS
-        self.seq_lines: dict[int, int] = {}    # seq -> the first line holding it
-        self.hashes: dict[int, str] = {}       # seq -> hash, for the anchor
+        self.anchored: tuple[int, str] | None = None   # (line, hash) of the record the anchor names
         self.first: Problem | None = None
         self.gap: tuple[int, int, int] | None = None   # (line, expected seq, found seq)
+        self.moved_to: int | None = None       # where the missing record of a gap turned up
         self.torn = False                      # the last line has no newline
 
     def _found(self) -> bool:
@@ -348,9 +351,11 @@ class _Walk:
             self._fail("edited", f"its hash does not match its content: the line was edited{hint}")
             return
         seq = record["seq"]
-        self.seq_lines.setdefault(seq, self.number)
-        self.hashes[seq] = record["hash"]
         self.records += 1
+        if seq == self.anchor_seq and self.anchored is None:
+            self.anchored = (self.number, record["hash"])
+        if self.gap is not None and seq == self.gap[1] and self.moved_to is None:
+            self.moved_to = self.number
         if seq != self.expected:
             if not self._found():
                 self.gap = (self.number, self.expected, seq)
@@ -364,11 +369,10 @@ class _Walk:
     def _gap_problem(self, line: int, expected: int, found: int) -> Problem:
         if found < expected:
             return Problem(line, "reordered", f"record {found} comes after record {expected - 1} "
-                                              f"(it is also at line {self.seq_lines[found]}): "
-                                              "lines were reordered or repeated")
-        if expected in self.seq_lines:
+                                              f"(it is also at line {found}): lines were reordered or repeated")
+        if self.moved_to is not None:
             return Problem(line, "reordered", f"record {found} stands where record {expected} belongs "
-                                              f"(record {expected} is at line {self.seq_lines[expected]}): "
+                                              f"(record {expected} is at line {self.moved_to}): "
                                               "lines were reordered")
         missing = f"record {expected} is" if found == expected + 1 else f"records {expected} to {found - 1} are"
         return Problem(line, "deleted", f"{missing} missing before this line: lines were deleted")
@@ -398,8 +402,9 @@ class _Walk:
                                f"{where} but its anchor names record {seq}: the last line was cut short")
             return Problem(self.number + 1, "truncated", f"{where} but its anchor names record {seq}: "
                                                          f"{seq - last_seq} record(s) were removed from the end")
-        if self.hashes.get(seq) != anchored:
-            return Problem(self.seq_lines.get(seq), "replaced", f"record {seq} is not the one its anchor names")
+        if self.anchored is None or self.anchored[1] != anchored:
+            return Problem(self.anchored[0] if self.anchored else None, "replaced",
+                           f"record {seq} is not the one its anchor names")
         return None   # records past the anchor (a crash between the two writes) are chained and MACed
 
 
