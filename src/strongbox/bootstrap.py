@@ -25,6 +25,7 @@ from strongbox.engine.handlers.restore import run_restore
 from strongbox.engine.reaper import Reaper, reap
 from strongbox.engine.scheduler import Scheduler
 from strongbox.engine.worker import Handler, WorkerPool
+from strongbox.masterkey import vault_passphrase
 from strongbox.persistence.database import Database
 from strongbox.services.audit import AuditLog
 from strongbox.services.catalog import SourceCatalog
@@ -47,13 +48,14 @@ HANDLERS: dict[JobOperation, Handler] = {
 
 class LocalVaultStorage:
     """Vault repositories as folders under ``data_dir/vaults/{storage id}``, each unlocked by
-    a secret derived from the server's master key."""
+    a passphrase derived from the server's master secret (:func:`strongbox.masterkey.vault_passphrase`;
+    ``strongbox key rotate`` rewraps each vault's keys for a new secret)."""
 
     def __init__(self, root: Path, secret: bytes, cache_root: Path) -> None:
         self.root, self.secret, self.cache_root = root, secret, cache_root
 
     def _passphrase(self, storage_id: str) -> bytes:
-        return hashlib.blake2b(storage_id.encode(), key=self.secret, digest_size=32).hexdigest().encode()
+        return vault_passphrase(self.secret, storage_id)
 
     def create(self, storage_id: str) -> None:
         Repository.init(LocalStore(self.root / storage_id), self._passphrase(storage_id))

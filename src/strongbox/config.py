@@ -30,8 +30,11 @@ Invariants, all checked by :func:`load_settings` before a :class:`Settings` exis
 ``[database] url`` defaults to the SQLite file ``strongbox.db`` in the data dir; a relative
 SQLite path in the file resolves against the config file's folder like any other path.
 
-:func:`master_key` owns ``keys/master.key``: 32 random bytes created on first use (file
-0600, folder 0700), the secret every vault is unlocked with. Losing it loses the vaults.
+``[keys] kek_file`` names the key-encryption key that seals ``keys/master.key`` (default: a
+per-data-dir file under ``$XDG_CONFIG_HOME/strongbox/kek/``); it is refused inside the data
+dir. :func:`master_key` returns the master secret every vault is unlocked with, unsealed;
+:mod:`strongbox.masterkey` owns its sealed format and the KEK rules. Losing it (or its KEK)
+loses the vaults.
 """
 
 from __future__ import annotations
@@ -45,14 +48,13 @@ from pathlib import Path
 from typing import Any
 
 from strongbox.domain.errors import ConfigError
-from strongbox.keyfiles import create_private_file
+from strongbox.masterkey import KeyPaths, load_master_secret, refuse_inside_data_dir
 
 #: The tenant every token and ARM response names unless ``server.tenant_id`` says
 #: otherwise. A fixed, made-up GUID of our own ("5770" ~ "STrOngbox"); no Azure tenant.
 DEFAULT_TENANT_ID = "57700b0c-5b0c-4b0c-8b0c-57700b0c0001"
 DEFAULT_DATA_DIR = Path("strongbox-data")
 DATA_DIR_ENV = "STRONGBOX_DATA_DIR"
-MASTER_KEY_BYTES = 32
 
 GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 _NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
@@ -102,12 +104,18 @@ class RestoreLocationSpec:
 
 
 @dataclass(frozen=True)
+class KeySettings:
+    kek_file: Path | None = None    # seals keys/master.key; None: $XDG_CONFIG_HOME/strongbox/kek/<data-dir id>.key
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
     sources: tuple[SourceSpec, ...]
     restore_locations: tuple[RestoreLocationSpec, ...]
     config_path: Path | None
+    keys: KeySettings = KeySettings()
 
     @property
     def data_dir(self) -> Path:
@@ -219,6 +227,7 @@ _SERVER: dict[str, Check] = {
     "virtual_clock": _boolean,
 }
 _DATABASE: dict[str, Check] = {"url": _text}
+_KEYS: dict[str, Check] = {"kek_file": _text}
 _SOURCE: dict[str, Check] = {
     "subscription": _guid,
     "resource_group": _resource_group,
@@ -231,7 +240,7 @@ _RESTORE_LOCATION: dict[str, Check] = {
     "name": _storage_account,
     "path": _text,
 }
-_TOP_LEVEL = ("server", "database", "sources", "restore_locations")
+_TOP_LEVEL = ("server", "database", "keys", "sources", "restore_locations")
 
 
 def _table(raw: Any, where: str, schema: Mapping[str, Check], required: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -346,6 +355,7 @@ def load_settings(
 
     server = _table(raw.get("server", {}), "server", _SERVER)
     database = _table(raw.get("database", {}), "database", _DATABASE)
+    keys = _table(raw.get("keys", {}), "keys", _KEYS)
     if data_dir is not None:
         server["data_dir"] = _path(str(data_dir), Path.cwd(), "--data-dir")
     elif "data_dir" in server:
@@ -361,6 +371,9 @@ def load_settings(
     if virtual_clock is not None:
         server["virtual_clock"] = _boolean(virtual_clock, "--virtual-clock")
     server_settings = ServerSettings(**server)
+    kek_file = _path(keys["kek_file"], base, "keys.kek_file") if "kek_file" in keys else None
+    if kek_file is not None:
+        refuse_inside_data_dir(kek_file, server_settings.data_dir)
 
     if config_path is None:
         from strongbox.demo import demo_specs  # demo.py builds on this module's types
@@ -385,18 +398,16 @@ def load_settings(
         sources=sources,
         restore_locations=restore_locations,
         config_path=config_path,
+        keys=KeySettings(kek_file=kek_file),
     )
 
 
 # --- secrets in the data dir -------------------------------------------------------------
 
+def key_paths(settings: Settings) -> KeyPaths:
+    return KeyPaths(settings.data_dir, settings.keys_dir, settings.keys.kek_file)
+
+
 def master_key(settings: Settings) -> bytes:
-    """The 32-byte secret that unlocks every vault, created on first use."""
-    path = settings.keys_dir / "master.key"
-    try:
-        key = path.read_bytes()
-    except FileNotFoundError:
-        key = create_private_file(path, os.urandom(MASTER_KEY_BYTES))
-    if len(key) != MASTER_KEY_BYTES:
-        raise ConfigError(f"{path} is not a {MASTER_KEY_BYTES}-byte master key (it has {len(key)} bytes)")
-    return key
+    """The 32-byte secret that unlocks every vault: unsealed, created and sealed on first use."""
+    return load_master_secret(key_paths(settings))

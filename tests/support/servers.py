@@ -132,12 +132,19 @@ def _die_with_parent() -> None:
     ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
 
 
+def server_env(data_dir: Path) -> dict[str, str]:
+    """The environment of a test's server and CLI runs: ``XDG_CONFIG_HOME`` beside the data
+    dir, so the KEK file that seals the master key is never written into the real home."""
+    return {**os.environ, "XDG_CONFIG_HOME": str(data_dir.parent / "config-home")}
+
+
 def start_server(config: Path, data_dir: Path, port: int | None = None, timeout: float = 30.0) -> RunningServer:
     port = port or free_port()
     log_path = data_dir.parent / f"server-{port}-{uuid.uuid4().hex[:6]}.log"
     log = open(log_path, "wb")
     proc = subprocess.Popen([STRONGBOX, "serve", "--config", str(config), "--port", str(port)],
-                            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent)
+                            stdout=log, stderr=subprocess.STDOUT, preexec_fn=_die_with_parent,
+                            env=server_env(data_dir))
     log.close()
     server = RunningServer(config, data_dir, port, proc, log_path)
     deadline = time.monotonic() + timeout

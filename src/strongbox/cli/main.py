@@ -41,13 +41,20 @@ def _mount_audit() -> None:
     app.add_typer(audit.app, name="audit", help="List and verify the log of every mutating API request.")
 
 
+def _mount_key() -> None:
+    from strongbox.cli import key
+
+    app.add_typer(key.app, name="key", help="Rotate the master secret that unlocks the vaults.")
+
+
 def _mount_serve() -> None:
     from strongbox.cli import serve
 
     serve.register(app)
 
 
-_COMMANDS = {"vault": _mount_vault, "token": _mount_token, "audit": _mount_audit, "serve": _mount_serve}
+_COMMANDS = {"vault": _mount_vault, "token": _mount_token, "key": _mount_key, "audit": _mount_audit,
+             "serve": _mount_serve}
 
 
 def _mount(argv: list[str] | None = None) -> None:

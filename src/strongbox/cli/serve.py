@@ -29,6 +29,7 @@ def register(app: typer.Typer) -> None:
         from strongbox.bootstrap import build_service
         from strongbox.certs import ensure_tls
         from strongbox.config import load_settings
+        from strongbox.datalock import hold_for_serving
         from strongbox.demo import ensure_demo
         from strongbox.runtime import settle_after_startup
 
@@ -38,6 +39,7 @@ def register(app: typer.Typer) -> None:
                                  virtual_clock=True if virtual_clock else None)
         if settings.is_demo:
             ensure_demo(settings.data_dir)
+        hold_for_serving(settings.data_dir)   # a shared flock until exit: `strongbox key rotate` refuses meanwhile
         service = build_service(settings)
         server = settings.server
         ssl: dict[str, str] = {}

@@ -102,10 +102,35 @@ class Repository:
         raise WrongPassphrase()
 
     def change_passphrase(self, new_passphrase: bytes) -> None:
-        new_name = f"keys/{secrets.token_hex(16)}"
-        self.store.put(new_name, keys.wrap(self._master, new_passphrase))
-        self.store.delete(self._key_name)
-        self._key_name = new_name
+        old_name = self._key_name
+        self._key_name = self.add_key(new_passphrase)
+        self.store.delete(old_name)
+
+    # -- key files (several may wrap the same vault keys; any one opens the vault) ---------
+    def add_key(self, passphrase: bytes) -> str:
+        """Wrap this vault's keys for one more passphrase, keeping every other key file."""
+        name = f"keys/{secrets.token_hex(16)}"
+        self.store.put(name, keys.wrap(self._master, passphrase))
+        return name
+
+    def key_names_opened_by(self, passphrase: bytes) -> list[str]:
+        """The key files ``passphrase`` opens (one KDF run per key file)."""
+        opened = []
+        for name in sorted(self.store.list("keys/")):
+            try:
+                keys.unwrap(self.store.get(name), passphrase)
+            except (WrongPassphrase, BlobNotFound, VaultCorrupt):
+                continue
+            opened.append(name)
+        return opened
+
+    def remove_keys_opened_by(self, passphrase: bytes) -> list[str]:
+        """Delete the key files ``passphrase`` opens, never the one this repository was
+        opened with (so the vault always keeps a key its current passphrase opens)."""
+        doomed = [name for name in self.key_names_opened_by(passphrase) if name != self._key_name]
+        for name in doomed:
+            self.store.delete(name)
+        return doomed
 
     @property
     def ctx(self) -> VaultContext:

@@ -93,6 +93,14 @@ class ConfigError(StrongboxError):
     exit_code = 2
 
 
+class DataDirInUse(StrongboxError):
+    """The data dir is in use: {detail}"""
+
+    code = "DataDirInUse"
+    http_status = 409
+    exit_code = 4
+
+
 # --- ARM request manners ------------------------------------------------------------------
 
 class MissingApiVersion(BadRequest):
