@@ -22,6 +22,7 @@ import typer
 from strongbox.config import load_settings
 from strongbox.domain.errors import InvalidParameter, NotFound
 from strongbox.services.audit import AuditLog, AuditLogTampered
+from strongbox.services.audit_verify import verify as verify_log
 
 app = typer.Typer(no_args_is_help=True, help="List and verify the log of every mutating API request.")
 
@@ -126,7 +127,7 @@ def _table(records: list[dict[str, Any]]) -> None:
 def verify(config: ConfigOption = None, data_dir: DataDirOption = None) -> None:
     """Check every record's hash, the chain and its anchor; name the first bad line."""
     log = _log(config, data_dir)
-    verdict = log.verify()
+    verdict = verify_log(log)
     if verdict.problem is not None:
         problem = verdict.problem
         where = f"line {problem.line} of {log.log_path}" if problem.line else str(log.log_path)

@@ -18,6 +18,7 @@ import pytest
 
 from strongbox.services import audit
 from strongbox.services.audit import GENESIS, AuditEvent, AuditLog
+from strongbox.services.audit_verify import verify
 
 TOKEN = "0123456789abcdef0123456789abcdef"
 VAULT = "/subscriptions/00000000-0000-0000-0000-000000000001/resourceGroups/rg/providers/Microsoft.RecoveryServices/vaults/v"
@@ -58,20 +59,20 @@ def test_records_chain_and_verify(log: AuditLog) -> None:
     assert datetime.fromisoformat(first["time"]).tzinfo is not None and first["time"].endswith("Z")
     assert list(log.records()) == [first, second, third]
 
-    verdict = log.verify()
+    verdict = verify(log)
     assert verdict.intact and verdict.records == 3 and verdict.head == third["hash"] and verdict.warning is None
     assert stat.S_IMODE(log.directory.stat().st_mode) == 0o700
     for path in (log.log_path, log.head_path, log.key_path):
         assert stat.S_IMODE(path.stat().st_mode) == 0o600, path
     # a fresh object (another process) continues the same chain
     fourth = AuditLog(log.directory, log.key_path.parent).append(event(3))
-    assert fourth["seq"] == 4 and fourth["prev"] == third["hash"] and log.verify().intact
+    assert fourth["seq"] == 4 and fourth["prev"] == third["hash"] and verify(log).intact
 
 
 def test_an_empty_or_new_log_is_intact(log: AuditLog) -> None:
-    assert log.verify().intact and log.verify().records == 0
+    assert verify(log).intact and verify(log).records == 0
     log.prepare()
-    assert log.verify().intact and list(log.records()) == []
+    assert verify(log).intact and list(log.records()) == []
 
 
 def test_hostile_values_stay_on_one_line(log: AuditLog) -> None:
@@ -81,14 +82,14 @@ def test_hostile_values_stay_on_one_line(log: AuditLog) -> None:
     record = json.loads(lines[0])
     assert record["resource"].startswith("/x\n{") and record["resource"].endswith("more characters]")
     assert len(record["resource"]) < 2200
-    assert log.verify().intact
+    assert verify(log).intact
 
 
 def test_an_edited_field_is_found_on_its_line(log: AuditLog) -> None:
     lines = filled(log)
     lines[2] = lines[2].replace(b'"status":200', b'"status":201')
     rewrite(log, lines)
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and (problem.line, problem.kind) == (3, "edited")
 
 
@@ -96,14 +97,14 @@ def test_a_reformatted_line_is_an_edit(log: AuditLog) -> None:
     lines = filled(log, 3)
     lines[1] = lines[1].replace(b'"v":1,', b'"v": 1,')
     rewrite(log, lines)
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and (problem.line, problem.kind) == (2, "edited")
 
 
 def test_a_deleted_line(log: AuditLog) -> None:
     lines = filled(log)
     rewrite(log, lines[:1] + lines[2:])
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and (problem.line, problem.kind) == (2, "deleted")
     assert "record 2 is missing" in problem.detail
 
@@ -111,7 +112,7 @@ def test_a_deleted_line(log: AuditLog) -> None:
 def test_deleted_first_lines(log: AuditLog) -> None:
     lines = filled(log)
     rewrite(log, lines[2:])
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and (problem.line, problem.kind) == (1, "deleted")
     assert "records 1 to 2 are missing" in problem.detail
 
@@ -120,7 +121,7 @@ def test_reordered_lines(log: AuditLog) -> None:
     lines = filled(log)
     lines[1], lines[3] = lines[3], lines[1]
     rewrite(log, lines)
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and (problem.line, problem.kind) == (2, "reordered")
     assert "record 2 is at line 4" in problem.detail
 
@@ -128,7 +129,7 @@ def test_reordered_lines(log: AuditLog) -> None:
 def test_a_repeated_line(log: AuditLog) -> None:
     lines = filled(log)
     rewrite(log, lines[:3] + [lines[1]] + lines[3:])
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and (problem.line, problem.kind) == (4, "reordered")
 
 
@@ -138,7 +139,7 @@ def test_a_line_from_another_log_with_the_same_key(tmp_path: Path, log: AuditLog
     other_lines = filled(other)
     lines[2] = other_lines[2]   # same key, same seq, different chain
     rewrite(log, lines)
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and (problem.line, problem.kind) == (3, "replaced")
 
 
@@ -146,7 +147,7 @@ def test_a_last_line_cut_short(log: AuditLog) -> None:
     lines = filled(log)
     data = b"".join(lines)
     log.log_path.write_bytes(data[: len(data) - len(lines[-1]) // 2])
-    verdict = log.verify()
+    verdict = verify(log)
     assert verdict.problem is not None and (verdict.problem.line, verdict.problem.kind) == (5, "truncated")
     assert "cut short" in verdict.problem.detail
     assert len(list(log.records())) == 4
@@ -155,7 +156,7 @@ def test_a_last_line_cut_short(log: AuditLog) -> None:
 def test_records_removed_from_the_end(log: AuditLog) -> None:
     lines = filled(log)
     rewrite(log, lines[:3])
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and (problem.line, problem.kind) == (4, "truncated")
     assert "anchor names record 5" in problem.detail and "2 record(s) were removed" in problem.detail
 
@@ -166,7 +167,7 @@ def test_the_next_append_keeps_the_evidence_of_a_removed_end(log: AuditLog) -> N
     record = log.append(event(9))
     assert record["seq"] == 4 and "records were removed from the end" in record["break"]
     log.append(event(10))
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and (problem.line, problem.kind) == (4, "break")
 
 
@@ -174,20 +175,20 @@ def test_an_altered_or_missing_anchor(log: AuditLog) -> None:
     filled(log)
     head = json.loads(log.head_path.read_bytes())
     log.head_path.write_text(json.dumps({**head, "seq": 3}))
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and problem.kind == "anchor" and "MAC" in problem.detail
     log.head_path.unlink()
-    problem = log.verify().problem
+    problem = verify(log).problem
     assert problem is not None and problem.kind == "anchor" and "missing" in problem.detail
 
 
 def test_a_replaced_key_fails_from_the_first_line(log: AuditLog) -> None:
     filled(log, 2)
     log.key_path.write_bytes(os.urandom(32))
-    problem = AuditLog(log.directory, log.key_path.parent).verify().problem
+    problem = verify(AuditLog(log.directory, log.key_path.parent)).problem
     assert problem is not None and (problem.line, problem.kind) == (1, "edited") and "key" in problem.detail
     log.key_path.unlink()
-    problem = AuditLog(log.directory, log.key_path.parent).verify().problem
+    problem = verify(AuditLog(log.directory, log.key_path.parent)).problem
     assert problem is not None and problem.kind == "key"
 
 
@@ -196,12 +197,12 @@ def test_a_crash_mid_append_is_repaired_not_reported(log: AuditLog) -> None:
     torn = lines[0][:40]   # what a crash between write and fsync may leave (no anchor update follows)
     with open(log.log_path, "ab") as f:
         f.write(torn)
-    verdict = log.verify()
+    verdict = verify(log)
     assert verdict.intact and verdict.records == 3
     assert verdict.warning is not None and "line 4 is an incomplete record" in verdict.warning
     record = log.append(event(7))
     assert record["seq"] == 4 and f"dropped {len(torn)} bytes" in record["note"] and "break" not in record
-    verdict = log.verify()
+    verdict = verify(log)
     assert verdict.intact and verdict.records == 4 and verdict.warning is None
 
 
@@ -218,7 +219,7 @@ def test_a_failed_write_leaves_no_half_line(log: AuditLog, monkeypatch: pytest.M
         log.append(event(5))
     assert log.log_path.read_bytes() == before
     monkeypatch.undo()
-    assert log.append(event(6))["seq"] == 3 and log.verify().intact
+    assert log.append(event(6))["seq"] == 3 and verify(log).intact
 
 
 def test_appends_from_many_threads_form_one_chain(log: AuditLog) -> None:
@@ -231,7 +232,7 @@ def test_appends_from_many_threads_form_one_chain(log: AuditLog) -> None:
         th.start()
     for th in threads:
         th.join()
-    verdict = log.verify()
+    verdict = verify(log)
     assert verdict.intact and verdict.records == 200
     assert sorted(r["request_id"] for r in log.records()) == sorted(f"req-{t * 100 + n}" for t in range(8)
                                                                     for n in range(25))
@@ -259,7 +260,7 @@ def test_appends_from_two_processes_form_one_chain(log: AuditLog) -> None:
     for p in procs:
         assert p.wait(60) == 0
     log.append(event(0))
-    verdict = log.verify()
+    verdict = verify(log)
     assert verdict.intact and verdict.records == 121
     ids = [r["request_id"] for r in log.records()]
     assert {f"a-{n}" for n in range(60)} | {f"b-{n}" for n in range(60)} <= set(ids)
