@@ -124,12 +124,15 @@ def passphrase_kek(passphrase: str, origin: str, kdf: Mapping[str, Any] | None =
     return Kek("passphrase", key, params, origin)
 
 
-def data_dir_id(paths: KeyPaths) -> str:
-    """The data dir's random id (names its default KEK file), created on first use."""
+def data_dir_id(paths: KeyPaths, *, create: bool = False) -> str:
+    """The data dir's random id (names its default KEK file); made only with a new KEK file."""
     path = paths.keys_dir / DATA_DIR_ID_FILE
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        if not create:
+            raise ConfigError(f"{path} is missing: it names the KEK file that seals {MASTER_FILE}; "
+                              "restore it, or set [keys] kek_file") from None
         raw = create_private_file(path, (secrets.token_hex(16) + "\n").encode())
     text = raw.decode("ascii", "replace").strip()
     if len(text) != 32 or any(c not in "0123456789abcdef" for c in text):
@@ -137,7 +140,7 @@ def data_dir_id(paths: KeyPaths) -> str:
     return text
 
 
-def default_kek_file(paths: KeyPaths) -> Path:
+def default_kek_file(paths: KeyPaths, *, create: bool = False) -> Path:
     """``$XDG_CONFIG_HOME/strongbox/kek/<data-dir id>.key`` (``~/.config`` by default)."""
     xdg = os.environ.get("XDG_CONFIG_HOME", "")
     if xdg and os.path.isabs(xdg):
@@ -148,12 +151,12 @@ def default_kek_file(paths: KeyPaths) -> Path:
         except RuntimeError:
             raise ConfigError("no home folder to keep the KEK file in: set [keys] kek_file, "
                               f"XDG_CONFIG_HOME or {PASSPHRASE_ENV}") from None
-    return base / "strongbox" / "kek" / f"{data_dir_id(paths)}.key"
+    return base / "strongbox" / "kek" / f"{data_dir_id(paths, create=create)}.key"
 
 
-def kek_file_path(paths: KeyPaths) -> Path:
+def kek_file_path(paths: KeyPaths, *, create: bool = False) -> Path:
     """The KEK file in force, refused when it lies inside the data dir."""
-    path = paths.kek_file if paths.kek_file is not None else default_kek_file(paths)
+    path = paths.kek_file if paths.kek_file is not None else default_kek_file(paths, create=create)
     refuse_inside_data_dir(path, paths.data_dir)
     return path
 
@@ -283,7 +286,7 @@ def kek_for_new_file(paths: KeyPaths, environ: Mapping[str, str]) -> Kek:
     passphrase = _passphrase_from(environ)
     if passphrase is not None:
         return passphrase_kek(passphrase, f"${PASSPHRASE_ENV}")
-    return new_kek_file(kek_file_path(paths))
+    return new_kek_file(kek_file_path(paths, create=True))
 
 
 def open_sealed(path: Path, paths: KeyPaths, environ: Mapping[str, str]) -> tuple[bytes, Kek]:

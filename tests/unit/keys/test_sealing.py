@@ -56,6 +56,10 @@ def test_the_wrong_kek_file_is_a_clear_config_error(tmp_path: Path, config_home:
     with pytest.raises(ConfigError, match="does not exist"):
         load_master_secret(paths)
     assert not kek.exists(), "a missing KEK is never replaced by a new one beside an existing master.key"
+    (paths.keys_dir / "data-dir.id").unlink()
+    with pytest.raises(ConfigError, match="data-dir.id is missing"):
+        load_master_secret(paths)
+    assert not (paths.keys_dir / "data-dir.id").exists()
 
 
 def test_a_kek_file_others_can_read_is_refused(tmp_path: Path, config_home: Path) -> None:
@@ -78,7 +82,7 @@ def test_an_operator_kek_file_of_raw_bytes_is_used(tmp_path: Path, config_home: 
     assert load_master_secret(paths) == secret
     assert not (config_home / "strongbox").exists(), "a configured KEK file means no default one"
     assert stat.S_IMODE(kek.parent.stat().st_mode) == 0o755, "the operator's folder is left as it was"
-    with pytest.raises(ConfigError, match="does not exist"):
+    with pytest.raises(ConfigError, match="data-dir.id is missing"):
         load_master_secret(_paths(tmp_path))        # without the configured file: no silent new key
 
 
