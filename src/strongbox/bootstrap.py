@@ -20,7 +20,8 @@ from strongbox.domain.jobs import JobOperation
 from strongbox.domain.sources import RestoreLocation, Source
 from strongbox.engine.handlers.backup import run_backup
 from strongbox.engine.handlers.expiry import run_expire
-from strongbox.engine.handlers.protection import run_configure, run_delete_data, run_disable
+from strongbox.engine.handlers.protection import run_configure, run_delete_data, run_disable, run_undelete
+from strongbox.engine.handlers.purge import run_purge
 from strongbox.engine.handlers.restore import run_restore
 from strongbox.engine.reaper import Reaper, reap
 from strongbox.engine.scheduler import Scheduler
@@ -43,6 +44,8 @@ HANDLERS: dict[JobOperation, Handler] = {
     JobOperation.DISABLE_BACKUP: run_disable,
     JobOperation.DELETE_BACKUP_DATA: run_delete_data,
     JobOperation.EXPIRE_RECOVERY_POINTS: run_expire,
+    JobOperation.UNDELETE: run_undelete,
+    JobOperation.PURGE_DELETED_DATA: run_purge,
 }
 
 

@@ -48,9 +48,14 @@ class Arm:
         return self.req("GET", path, **kw)
 
     # --- setup ---------------------------------------------------------------------------------
-    def create_vault(self) -> dict[str, Any]:
+    def create_vault(self, *, soft_delete: bool = True, security: dict[str, Any] | None = None) -> dict[str, Any]:
+        """Azure's default vault (soft delete on, 14 days), or with soft delete off: tests about
+        deleting data at once say so (``soft_delete=False``). ``security``: securitySettings as sent."""
+        if security is None and not soft_delete:
+            security = {"softDeleteSettings": {"softDeleteState": "Disabled"}}
+        properties = {} if security is None else {"securitySettings": security}
         r = self.req("PUT", self.vault_path, api="2026-11-01",
-                     json={"location": "westeurope", "sku": {"name": "Standard"}, "properties": {}})
+                     json={"location": "westeurope", "sku": {"name": "Standard"}, "properties": properties})
         assert r.status_code in (200, 201), r.text
         return r.json()  # type: ignore[no-any-return]
 

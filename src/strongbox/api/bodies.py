@@ -18,6 +18,8 @@ InvalidBackupRequest           backup ``objectType`` other than IaasVMBackupRequ
 InvalidRestoreRequest          restore ``objectType``/``recoveryType`` unknown, or a field the
                                recovery type needs is missing
 RecoveryTypeNotSupported       ``recoveryType: Offline``
+InvalidSecuritySettings        vault ``securitySettings`` with an unknown soft delete or
+                               immutability state, or a retention period outside 14..180 days
 ============================== ================================================================
 """
 
@@ -33,6 +35,7 @@ from strongbox.api.timefmt import InvalidDateTime, parse_datetime
 from strongbox.api.wire import CLASSIC_VM, COMPUTE_VM, IAAS_VM
 from strongbox.domain.errors import BadRequest
 from strongbox.domain.schedule import ScheduleError, zone
+from strongbox.domain.softdelete import SOFT_DELETE_DAYS_RANGE, ImmutabilityState, SoftDeleteState
 
 
 # --- errors ------------------------------------------------------------------------------
@@ -163,11 +166,22 @@ def _properties(body: Any) -> dict[str, Any]:
     return _obj(_obj(body, "body").get("properties"), "properties")
 
 
+class InvalidSecuritySettings(BadRequest):
+    """Invalid vault security settings: {detail}"""
+
+    code = "InvalidSecuritySettings"
+
+
 @dataclass(frozen=True)
 class VaultRequest:
     location: str
     tags: dict[str, str]
     sku_name: str
+    # properties.securitySettings; None: not given (a new vault gets Azure's default, an
+    # existing one keeps its setting)
+    soft_delete: SoftDeleteState | None = None
+    soft_delete_days: int | None = None
+    immutability: ImmutabilityState | None = None
 
 
 def parse_vault_body(body: Any) -> VaultRequest:
@@ -183,7 +197,37 @@ def parse_vault_body(body: Any) -> VaultRequest:
     canonical = {"standard": "Standard", "rs0": "RS0"}.get(sku_name.lower())
     if canonical is None:
         raise InvalidVaultSku(value=sku_name)
-    return VaultRequest(location=location.strip(), tags=dict(tags), sku_name=canonical)
+    props = _object(data.get("properties"), "properties", required=False) or {}
+    security = _object(props.get("securitySettings"), "properties.securitySettings", required=False) or {}
+    return VaultRequest(location=location.strip(), tags=dict(tags), sku_name=canonical,
+                        **_security_settings(security))
+
+
+def _security_settings(security: dict[str, Any]) -> dict[str, Any]:
+    """``securitySettings``: ``softDeleteSettings`` (state, retention days; ``enhancedSecurityState``
+    is accepted and ignored) and ``immutabilitySettings.state``, each optional."""
+    path = "properties.securitySettings"
+    found: dict[str, Any] = {}
+    soft = _object(security.get("softDeleteSettings"), f"{path}.softDeleteSettings", required=False) or {}
+    state = _string(soft, "softDeleteState", f"{path}.softDeleteSettings")
+    if state is not None:
+        found["soft_delete"] = SoftDeleteState.parse(state)
+        if found["soft_delete"] is None:
+            raise InvalidSecuritySettings(f"{path}.softDeleteSettings.softDeleteState must be one of "
+                                          f"{', '.join(s.value for s in SoftDeleteState)}, got {state!r}")
+    low, high = SOFT_DELETE_DAYS_RANGE
+    found["soft_delete_days"] = _int(soft, "softDeleteRetentionPeriodInDays", f"{path}.softDeleteSettings",
+                                     InvalidSecuritySettings, minimum=low, maximum=high)
+    _string(soft, "enhancedSecurityState", f"{path}.softDeleteSettings")
+    immutability = _object(security.get("immutabilitySettings"), f"{path}.immutabilitySettings",
+                           required=False) or {}
+    wanted = _string(immutability, "state", f"{path}.immutabilitySettings")
+    if wanted is not None:
+        found["immutability"] = ImmutabilityState.parse(wanted)
+        if found["immutability"] is None:
+            raise InvalidSecuritySettings(f"{path}.immutabilitySettings.state must be one of "
+                                          f"{', '.join(s.value for s in ImmutabilityState)}, got {wanted!r}")
+    return found
 
 
 POLICY_SETTINGS = ("schedulePolicy", "retentionPolicy", "timeZone", "instantRpRetentionRangeInDays",
@@ -351,6 +395,7 @@ class ItemRequest:
     source_resource_id: str | None
     policy_id: str | None          # "" means: no policy (stop protection)
     protection_state: str | None
+    is_rehydrate: bool = False     # undelete a soft-deleted item (az backup protection undelete)
 
 
 def parse_protected_item_body(body: Any) -> ItemRequest:
@@ -363,10 +408,15 @@ def parse_protected_item_body(body: Any) -> ItemRequest:
     if state is not None and state not in PROTECTION_STATES:
         raise InvalidProtectedItemType(
             f"protectionState must be one of {', '.join(PROTECTION_STATES)}, got {state!r}")
+    rehydrate = props.get("isRehydrate", False)
+    if rehydrate is None:
+        rehydrate = False
+    if not isinstance(rehydrate, bool):
+        raise InvalidRequestContent("properties.isRehydrate must be a boolean")
     return ItemRequest(protected_item_type=kind,
                        source_resource_id=_string(props, "sourceResourceId", "properties"),
                        policy_id=_string(props, "policyId", "properties"),
-                       protection_state=state)
+                       protection_state=state, is_rehydrate=rehydrate)
 
 
 def policy_name_from_id(policy_id: str) -> str:

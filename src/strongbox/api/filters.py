@@ -139,7 +139,7 @@ JOB_STATUSES = ("Invalid", "InProgress", "Completed", "Failed", "CompletedWithWa
                 "Cancelling")
 JOB_OPERATIONS = ("Invalid", "Register", "UnRegister", "ConfigureBackup", "Backup", "Restore",
                   "DisableBackup", "DeleteBackupData", "CrossRegionRestore", "Undelete",
-                  "UpdateCustomerManagedKey", "ExpireRecoveryPoints")
+                  "UpdateCustomerManagedKey", "ExpireRecoveryPoints", "PurgeDeletedData")
 BACKUP_MANAGEMENT_TYPES = ("AzureIaasVM", "MAB", "DPM", "AzureBackupServer", "AzureSql", "AzureStorage",
                            "AzureWorkload", "DefaultBackup")
 

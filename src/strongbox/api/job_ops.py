@@ -143,13 +143,14 @@ def protected_item_operation_results_get(call: Call) -> Reply:
     if not view.done:
         return _result_reply(call, view, location=call.path)
     job = view.job
-    if job is not None and job.operation in (JobOperation.CONFIGURE_BACKUP, JobOperation.DISABLE_BACKUP):
+    if job is not None and job.operation in (JobOperation.CONFIGURE_BACKUP, JobOperation.DISABLE_BACKUP,
+                                             JobOperation.UNDELETE):
         vault = vault_of(call)
         try:
             item = protection.get_item(call.ctx, vault, call.params["containerName"], call.params["protectedItemName"])
         except NotFound:
             return Reply(204)
-        return Reply(200, item_resource(item, vault))
+        return Reply(200, item_resource(item, vault, call.ctx.clock()))
     return Reply(204)
 
 

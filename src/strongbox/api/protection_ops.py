@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -35,9 +36,9 @@ def _item_path(call: Call) -> str:
     return unquote(path if end == -1 else path[:end])
 
 
-def item_resource(view: ItemView, vault: Vault) -> dict[str, Any]:
+def item_resource(view: ItemView, vault: Vault, now: datetime) -> dict[str, Any]:
     return wire.protected_item_resource(view.item, view.source, vault, last_point=view.last_point,
-                                        oldest_point=view.oldest_point, point_count=view.point_count)
+                                        oldest_point=view.oldest_point, point_count=view.point_count, now=now)
 
 def _accepted_at_item(call: Call, op: Operation) -> Reply:
     """202 whose operation is tracked at the item: ``operationsStatus`` and ``operationResults``."""
@@ -111,7 +112,7 @@ def backup_protected_items_list(call: Call) -> Reply:
             continue
         if "friendlyName" in wanted and view.source.name.lower() != wanted["friendlyName"].lower():
             continue
-        values.append(item_resource(view, vault))
+        values.append(item_resource(view, vault, call.ctx.clock()))
     return Reply(200, wire.page(values, None))
 
 
@@ -119,7 +120,7 @@ def protected_items_get(call: Call) -> Reply:
     _check_fabric(call)
     vault = vault_of(call)
     view = protection.get_item(call.ctx, vault, call.params["containerName"], call.params["protectedItemName"])
-    return Reply(200, item_resource(view, vault))
+    return Reply(200, item_resource(view, vault, call.ctx.clock()))
 
 
 def protected_items_create_or_update(call: Call) -> Reply:
@@ -129,7 +130,7 @@ def protected_items_create_or_update(call: Call) -> Reply:
     _, op = protection.configure_protection(call.ctx, vault, call.params["containerName"],
                                             call.params["protectedItemName"],
                                             source_resource_id=req.source_resource_id, policy_id=req.policy_id,
-                                            protection_state=req.protection_state)
+                                            protection_state=req.protection_state, is_rehydrate=req.is_rehydrate)
     return _accepted_at_item(call, op)
 
 

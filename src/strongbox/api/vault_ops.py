@@ -17,9 +17,11 @@ def vault_of(call: Call) -> Vault:
 def vaults_create_or_update(call: Call) -> Reply:
     req = bodies.parse_vault_body(call.json())
     p = call.params
+    security = vaults.SecurityChange(soft_delete=req.soft_delete, soft_delete_days=req.soft_delete_days,
+                                     immutability=req.immutability)
     vault, created = vaults.create_or_update_vault(call.ctx, p["subscriptionId"], p["resourceGroupName"],
                                                    p["vaultName"], location=req.location, tags=req.tags,
-                                                   sku_name=req.sku_name)
+                                                   sku_name=req.sku_name, security=security)
     return Reply(201 if created else 200, wire.vault_resource(vault))
 
 

@@ -18,6 +18,7 @@ from typing import Any
 from strongbox.api.timefmt import PLACEHOLDER_END, delta_duration, duration, iso
 from strongbox.domain.jobs import Job, JobStatus, Task, TaskStatus
 from strongbox.domain.operations import Operation, OperationStatus
+from strongbox.domain.softdelete import UPCOMING_PURGE, time_remaining
 from strongbox.domain.sources import FABRIC, Source
 from strongbox.domain.vaults import Policy, ProtectedItem, RecoveryPoint, Vault
 
@@ -85,9 +86,11 @@ def vault_resource(vault: Vault) -> dict[str, Any]:
             "publicNetworkAccess": "Enabled",
             "redundancySettings": {"standardTierStorageRedundancy": "LocallyRedundant",
                                    "crossRegionRestore": "Disabled"},
-            # No soft delete here: deleted backup data is gone at once.
-            "securitySettings": {"softDeleteSettings": {"softDeleteState": "Disabled",
-                                                        "softDeleteRetentionPeriodInDays": 0}},
+            "securitySettings": {
+                "softDeleteSettings": {"softDeleteState": vault.security.soft_delete.value,
+                                       "softDeleteRetentionPeriodInDays": vault.security.soft_delete_days},
+                "immutabilitySettings": {"state": vault.security.immutability.value},
+            },
         },
     })
 
@@ -142,7 +145,15 @@ def container_resource(source: Source, vault: Vault, registered: bool) -> dict[s
 
 def protected_item_resource(item: ProtectedItem, source: Source, vault: Vault, *,
                             last_point: RecoveryPoint | None, oldest_point: RecoveryPoint | None,
-                            point_count: int) -> dict[str, Any]:
+                            point_count: int, now: datetime | None = None) -> dict[str, Any]:
+    """A soft-deleted item (``now`` is needed for it) shows Azure's deferred-delete fields."""
+    purge_at = item.deferred_delete_at if item.soft_deleted else None
+    deferred: dict[str, Any] = {"isScheduledForDeferredDelete": purge_at is not None}
+    if purge_at is not None:
+        now = now or purge_at
+        deferred.update({"deferredDeleteTimeInUTC": iso(purge_at),
+                         "deferredDeleteTimeRemaining": time_remaining(purge_at, now),
+                         "isDeferredDeleteScheduleUpcoming": purge_at - now <= UPCOMING_PURGE})
     properties = _compact({
         "protectedItemType": COMPUTE_VM,
         "backupManagementType": IAAS_VM,
@@ -160,7 +171,7 @@ def protected_item_resource(item: ProtectedItem, source: Source, vault: Vault, *
         "lastBackupTime": iso(item.last_backup_time) if item.last_backup_time else None,
         "lastRecoveryPoint": iso(last_point.time) if last_point else None,
         "protectedItemDataId": item.data_id,
-        "isScheduledForDeferredDelete": False,
+        **deferred,
         "vaultId": _vid(vault),
         "extendedInfo": _compact({
             "oldestRecoveryPoint": iso(oldest_point.time) if oldest_point else None,

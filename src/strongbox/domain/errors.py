@@ -198,6 +198,50 @@ class ItemBusy(Conflict):
     code = "UserErrorBackupOperationInProgress"
 
 
+# --- soft delete and the immutable vault (strongbox.domain.softdelete) ----------------------
+
+class VaultHasSoftDeletedItems(VaultNotEmpty):
+    """Recovery Services vault '{name}' cannot be deleted as there are backup items in soft deleted state in the vault ({detail}). Delete the vault after they are permanently deleted, or undelete them and delete them with soft delete disabled."""
+
+    code = "ServiceResourceNotEmpty"
+
+
+class ItemSoftDeleted(BadRequest):
+    """Item '{name}' is soft deleted: its backup data is kept until {purge_time} and then deleted for good. Undelete it first (PUT the item with properties.isRehydrate true)."""
+
+    code = "ItemSoftDeleted"
+
+
+class ItemNotSoftDeleted(BadRequest):
+    """Item '{name}' is not soft deleted (protection state {state}); only a soft-deleted item can be undeleted."""
+
+    code = "ItemNotSoftDeleted"
+
+
+class ImmutableVaultRetentionReduction(BadRequest):
+    """The vault is immutable: {detail}. An immutable vault allows no reduction in retention."""
+
+    code = "ImmutableVaultRetentionReduction"
+
+
+class ImmutableVaultEarlyDeletion(BadRequest):
+    """The vault is immutable: {detail}. An immutable vault keeps every recovery point until it expires."""
+
+    code = "ImmutableVaultEarlyDeletion"
+
+
+class ImmutabilityLocked(BadRequest):
+    """Immutability is Locked on this vault and cannot be changed to {state}: a locked vault stays immutable."""
+
+    code = "ImmutabilityLocked"
+
+
+class SoftDeleteAlwaysOn(BadRequest):
+    """Soft delete is AlwaysON on this vault and cannot be changed to {state}: AlwaysON is irreversible."""
+
+    code = "SoftDeleteAlwaysOn"
+
+
 class RecoveryPointNotFound(NotFound):
     """Recovery point '{point}' was not found for item '{name}'."""
 

@@ -46,9 +46,13 @@ class JobOperation(str, enum.Enum):
     RESTORE = "Restore"
     DISABLE_BACKUP = "DisableBackup"
     DELETE_BACKUP_DATA = "DeleteBackupData"
+    UNDELETE = "Undelete"
     # Not an Azure JobOperationType (Azure removes expired points silently); strongbox does
     # real work to expire points (forget + prune), so it is a tracked job with its own name.
     EXPIRE_RECOVERY_POINTS = "ExpireRecoveryPoints"
+    # Not an Azure JobOperationType either (Azure purges soft-deleted data silently): the end
+    # of a soft-deleted item's retention period, when its data is deleted for good.
+    PURGE_DELETED_DATA = "PurgeDeletedData"
 
 
 class TaskStatus(str, enum.Enum):
@@ -89,7 +93,9 @@ TASKS_BY_OPERATION: dict[JobOperation, tuple[str, ...]] = {
     JobOperation.CONFIGURE_BACKUP: ("Configure protection",),
     JobOperation.DISABLE_BACKUP: ("Stop protection",),
     JobOperation.DELETE_BACKUP_DATA: ("Stop protection", "Delete backup data"),
+    JobOperation.UNDELETE: ("Undelete backup item",),
     JobOperation.EXPIRE_RECOVERY_POINTS: ("Remove expired recovery points", "Prune vault data"),
+    JobOperation.PURGE_DELETED_DATA: ("Delete backup data",),
 }
 
 

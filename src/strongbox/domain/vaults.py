@@ -4,6 +4,11 @@ Resource names are matched case-insensitively, as ARM does: every aggregate has 
 built from lower-cased names, while the names as the client first wrote them are kept for
 display. A vault's ``storage_id`` names its repository on disk and never changes, so that a
 vault deleted and created again under the same name never meets the old data.
+
+An item's data is in one of three states: kept (``deleted`` false, ``deferred_delete_at``
+None), *soft deleted* (``deferred_delete_at`` set: protection stopped, points kept, purged
+for good at that time; see :mod:`strongbox.domain.softdelete`) or gone (``deleted``: the row
+stays so that its jobs still resolve).
 """
 
 from __future__ import annotations
@@ -12,6 +17,8 @@ import enum
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
+
+from strongbox.domain.softdelete import SecuritySettings
 
 
 def vault_key(subscription: str, resource_group: str, name: str) -> str:
@@ -29,6 +36,7 @@ class Vault:
     tags: dict[str, str] = field(default_factory=dict)
     sku_name: str = "Standard"
     etag: str = ""
+    security: SecuritySettings = field(default_factory=SecuritySettings)
 
     @property
     def key(self) -> str:
@@ -85,10 +93,16 @@ class ProtectedItem:
     last_backup_time: datetime | None = None
     health_status: str = "Passed"
     deleted: bool = False
+    deferred_delete_at: datetime | None = None  # soft deleted: the data is purged at this time
+    purge_job_id: str | None = None             # the purge job that claimed it (exactly one per item)
 
     @property
     def key(self) -> str:
         return item_key(self.vault_key, self.resource_group, self.vm_name)
+
+    @property
+    def soft_deleted(self) -> bool:
+        return self.deferred_delete_at is not None and not self.deleted
 
 
 def item_key(vault_key_: str, vm_resource_group: str, vm_name: str) -> str:

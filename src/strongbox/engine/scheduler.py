@@ -1,8 +1,9 @@
 """The scheduler: policies in force, in every ``serve`` process.
 
 Every ``interval`` seconds (and at once when the virtual clock moves) it starts the
-scheduled Backup jobs that are due and the retention jobs that remove expired recovery
-points (:mod:`strongbox.services.schedules`). Several processes on one database may run it
+scheduled Backup jobs that are due, the retention jobs that remove expired recovery
+points (:mod:`strongbox.services.schedules`) and the jobs that purge soft-deleted items whose
+time has come (:mod:`strongbox.services.purge`). Several processes on one database may run it
 at once: the database decides which one creates each job, so each slot runs exactly once.
 The jobs it creates are ordinary queued jobs; any worker of any process runs them.
 """
@@ -15,6 +16,7 @@ from typing import Callable
 
 from strongbox.domain.jobs import Job
 from strongbox.services.context import ServiceContext
+from strongbox.services.purge import start_purge_jobs
 from strongbox.services.schedules import due_backups, start_expiry_jobs, start_scheduled_backup
 
 log = logging.getLogger("strongbox.scheduler")
@@ -28,7 +30,10 @@ def tick(ctx: ServiceContext) -> list[Job]:
         log.info("scheduled backup %s of %s (%s)", job.id, job.entity_friendly_name,
                  job.property_bag.get("Scheduled Time"))
     started += start_expiry_jobs(ctx, now)
-    return started
+    purges = start_purge_jobs(ctx, now)
+    for job in purges:
+        log.info("purging soft-deleted %s (job %s)", job.entity_friendly_name, job.id)
+    return started + purges
 
 
 class Scheduler:

@@ -20,6 +20,9 @@ Stored formats:
   virtual clock (see :mod:`strongbox.services.clock`).
 - ``jobs.exclusive_key`` is unique and NULL once the job is final (``is_final``), so at
   most one unfinished job holds a key, and the database enforces it.
+- ``items.deferred_delete_at`` is set while an item is soft deleted (its purge time);
+  ``items.purge_job_id`` names the purge job that claimed it, set by a compare-and-set in the
+  job's own transaction, so one purge starts per item however many schedulers race.
 """
 
 from __future__ import annotations
@@ -81,6 +84,10 @@ vaults = sa.Table(
     sa.Column("tags", Json, nullable=False),
     sa.Column("sku_name", sa.String(50), nullable=False),
     sa.Column("etag", sa.String(100), nullable=False),
+    # securitySettings (strongbox.domain.softdelete); vaults older than 0004 had no soft delete
+    sa.Column("soft_delete_state", sa.String(20), nullable=False, server_default="Disabled"),
+    sa.Column("soft_delete_days", sa.Integer(), nullable=False, server_default="14"),
+    sa.Column("immutability_state", sa.String(20), nullable=False, server_default="Disabled"),
     sa.Index("ix_vaults_scope", "subscription_lc", "resource_group_lc"),
 )
 
@@ -110,7 +117,10 @@ items = sa.Table(
     sa.Column("last_backup_time", UtcDateTime(), nullable=True),
     sa.Column("health_status", sa.String(40), nullable=False),
     sa.Column("deleted", sa.Boolean(), nullable=False),
+    sa.Column("deferred_delete_at", UtcDateTime(), nullable=True),
+    sa.Column("purge_job_id", sa.String(100), nullable=True),
     sa.Index("ix_items_vault", "vault_key"),
+    sa.Index("ix_items_deferred_delete", "deferred_delete_at"),
 )
 
 recovery_points = sa.Table(

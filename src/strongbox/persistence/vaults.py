@@ -14,6 +14,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 
 from strongbox.domain.errors import Conflict
+from strongbox.domain.softdelete import ImmutabilityState, SecuritySettings, SoftDeleteState
 from strongbox.domain.vaults import Vault
 from strongbox.persistence.schema import vaults
 
@@ -55,10 +56,15 @@ def _row(vault: Vault) -> dict[str, Any]:
         "subscription_lc": vault.subscription.lower(), "resource_group_lc": vault.resource_group.lower(),
         "location": vault.location, "storage_id": vault.storage_id, "created": vault.created,
         "tags": dict(vault.tags), "sku_name": vault.sku_name, "etag": vault.etag,
+        "soft_delete_state": vault.security.soft_delete.value, "soft_delete_days": vault.security.soft_delete_days,
+        "immutability_state": vault.security.immutability.value,
     }
 
 
 def _vault(row: sa.Row[Any]) -> Vault:
     return Vault(subscription=row.subscription, resource_group=row.resource_group, name=row.name,
                  location=row.location, storage_id=row.storage_id, created=row.created,
-                 tags=dict(row.tags), sku_name=row.sku_name, etag=row.etag)
+                 tags=dict(row.tags), sku_name=row.sku_name, etag=row.etag,
+                 security=SecuritySettings(soft_delete=SoftDeleteState(row.soft_delete_state),
+                                           soft_delete_days=int(row.soft_delete_days),
+                                           immutability=ImmutabilityState(row.immutability_state)))

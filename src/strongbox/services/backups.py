@@ -2,7 +2,8 @@
 
 A trigger validates everything it can before it creates a job, so a job that starts has
 a real chance to succeed: the item is protected, the recovery point exists, the restore
-target is a declared restore location and the restore folder is new.
+target is a declared restore location and the restore folder is new. A soft-deleted item's
+points are listed but not restored: Azure asks for an Undelete first.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from strongbox.domain.operations import Operation, OperationKind
 from strongbox.domain.vaults import ProtectionState, RecoveryPoint, Vault
 from strongbox.services.context import ServiceContext
 from strongbox.services.jobs import JobSubject, start_job
-from strongbox.services.protection import get_item
+from strongbox.services.protection import get_item, refuse_if_soft_deleted
 
 RESTORE_TYPES = ("OriginalLocation", "AlternateLocation", "RestoreDisks")
 
@@ -29,6 +30,7 @@ RESTORE_TYPES = ("OriginalLocation", "AlternateLocation", "RestoreDisks")
 def trigger_backup(ctx: ServiceContext, vault: Vault, container_name: str, item_name: str, *,
                    expiry: datetime | None, is_user_triggered: bool = True) -> tuple[Job, Operation]:
     view = get_item(ctx, vault, container_name, item_name)
+    refuse_if_soft_deleted(view.item, item_name)
     state = view.item.protection_state
     if state not in (ProtectionState.PROTECTED, ProtectionState.IR_PENDING):
         raise ItemNotProtected(name=item_name, state=state.value,
@@ -65,6 +67,7 @@ def trigger_restore(ctx: ServiceContext, vault: Vault, container_name: str, item
                     storage_account_id: str | None, target_vm_id: str | None,
                     target_resource_group_id: str | None) -> tuple[Job, Operation]:
     view = get_item(ctx, vault, container_name, item_name)
+    refuse_if_soft_deleted(view.item, item_name)
     if recovery_point_id and recovery_point_id != point_id:
         raise InvalidParameter(f"recoveryPointId '{recovery_point_id}' does not match the recovery point "
                                f"'{point_id}' in the URL")

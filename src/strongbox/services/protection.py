@@ -1,8 +1,16 @@
 """Protection: discovery (refresh, protectable items, containers), enable and modify
-protection, stop protection retaining data, and stop-and-delete-data.
+protection, stop protection retaining data, stop-and-delete-data, and undelete.
 
 Every change of protection is a tracked job (ConfigureBackup, DisableBackup,
-DeleteBackupData) run by a worker; the API answers 202 at once.
+DeleteBackupData, Undelete) run by a worker; the API answers 202 at once.
+
+Soft delete (:mod:`strongbox.domain.softdelete`): when the vault's soft delete is on,
+DeleteBackupData keeps the item, protection stopped, with its recovery points, until its
+purge time; such an item can be read and listed (its points too) but not backed up,
+restored, protected, stopped or deleted again until an Undelete (a PUT with
+``isRehydrate: true``) brings it back with protection stopped. In an immutable vault the
+data of an item with an unexpired recovery point cannot be deleted, and an item cannot move
+to a policy that would make its points expire earlier.
 """
 
 from __future__ import annotations
@@ -12,9 +20,12 @@ from dataclasses import dataclass
 
 from strongbox.domain.errors import (
     BadRequest,
+    ImmutableVaultEarlyDeletion,
     InvalidParameter,
     ItemNotFound,
     ItemNotProtected,
+    ItemNotSoftDeleted,
+    ItemSoftDeleted,
     PolicyNotFound,
     SourceNotDeclared,
 )
@@ -24,6 +35,7 @@ from strongbox.domain.sources import Source, parse_container_name, parse_item_na
 from strongbox.domain.vaults import ProtectedItem, ProtectionState, RecoveryPoint, Vault, item_key
 from strongbox.services.context import ServiceContext
 from strongbox.services.jobs import JobSubject, start_job
+from strongbox.services.policies import check_no_reduction
 
 
 @dataclass
@@ -125,11 +137,16 @@ def _policy_name(vault: Vault, policy_id: str) -> str:
     raise InvalidParameter(f"policyId '{policy_id}' is not a backup policy of vault '{vault.name}'")
 
 
+def refuse_if_soft_deleted(item: ProtectedItem, item_name: str) -> None:
+    if item.soft_deleted and item.deferred_delete_at is not None:
+        raise ItemSoftDeleted(name=item_name, purge_time=f"{item.deferred_delete_at:%Y-%m-%dT%H:%M:%SZ}")
+
+
 def configure_protection(ctx: ServiceContext, vault: Vault, container_name: str, item_name: str, *,
                          source_resource_id: str | None, policy_id: str | None,
-                         protection_state: str | None) -> tuple[Job, Operation]:
-    """PUT protectedItem: enable or modify protection (ConfigureBackup), or stop it keeping
-    the data (DisableBackup)."""
+                         protection_state: str | None, is_rehydrate: bool = False) -> tuple[Job, Operation]:
+    """PUT protectedItem: enable or modify protection (ConfigureBackup), stop it keeping
+    the data (DisableBackup), or undelete a soft-deleted item (Undelete, ``isRehydrate``)."""
     source = resolve_source(ctx, vault, container_name, item_name)
     _check_source_id(source, source_resource_id)
     key = item_key(vault.key, source.resource_group, source.name)
@@ -137,6 +154,10 @@ def configure_protection(ctx: ServiceContext, vault: Vault, container_name: str,
         item = uow.items.get(key)
     if item is not None and item.deleted:
         item = None
+    if is_rehydrate:
+        return undelete(ctx, vault, source, item, item_name, policy_id=policy_id, protection_state=protection_state)
+    if item is not None:
+        refuse_if_soft_deleted(item, item_name)
     if protection_state is not None and protection_state.lower() == ProtectionState.PROTECTION_STOPPED.value.lower():
         if item is None:
             raise ItemNotFound(name=item_name, vault=vault.name)
@@ -154,16 +175,50 @@ def configure_protection(ctx: ServiceContext, vault: Vault, container_name: str,
         policy = uow.policies.get(vault.key, policy_name)
         if policy is None:
             raise PolicyNotFound(name=policy_name, vault=vault.name)
+        if item is not None and vault.security.immutable:
+            current = uow.policies.get(vault.key, item.policy_name) if item.policy_name else None
+            check_no_reduction(uow, vault, current, policy.settings, item_keys=[item.key])
     return start_job(ctx, vault, JobOperation.CONFIGURE_BACKUP, _subject(vault, source),
                      request={"policy_name": policy.name}, op_kind=OperationKind.ITEM, follows_job=True)
 
 
+def undelete(ctx: ServiceContext, vault: Vault, source: Source, item: ProtectedItem | None, item_name: str, *,
+             policy_id: str | None, protection_state: str | None) -> tuple[Job, Operation]:
+    """PUT protectedItem with ``isRehydrate: true`` (``az backup protection undelete``): an
+    Undelete job brings a soft-deleted item back, protection stopped, with its recovery points."""
+    if item is None:
+        raise ItemNotFound(name=item_name, vault=vault.name)
+    if not item.soft_deleted:
+        raise ItemNotSoftDeleted(name=item_name, state=item.protection_state.value)
+    if policy_id:
+        raise InvalidParameter("an undelete (isRehydrate) brings the item back with protection stopped; "
+                               "leave policyId empty and protect it with a second PUT")
+    if protection_state not in (None, "", ProtectionState.PROTECTION_STOPPED.value):
+        raise InvalidParameter(f"an undelete (isRehydrate) brings the item back as ProtectionStopped, "
+                               f"not {protection_state}")
+    return start_job(ctx, vault, JobOperation.UNDELETE, _subject(vault, source), request={},
+                     op_kind=OperationKind.ITEM, follows_job=True)
+
+
 def delete_protection(ctx: ServiceContext, vault: Vault, container_name: str, item_name: str) -> tuple[Job, Operation]:
-    """DELETE protectedItem: stop protection and delete the backup data (DeleteBackupData)."""
+    """DELETE protectedItem: stop protection and delete the backup data (DeleteBackupData):
+    soft deleted for the vault's retention period when its soft delete is on, else at once."""
     source = resolve_source(ctx, vault, container_name, item_name)
     with ctx.db.unit_of_work() as uow:
         item = uow.items.get(item_key(vault.key, source.resource_group, source.name))
+        points = uow.points.list(item.key) if item is not None else []
     if item is None or item.deleted:
         raise ItemNotFound(name=item_name, vault=vault.name)
-    return start_job(ctx, vault, JobOperation.DELETE_BACKUP_DATA, _subject(vault, source), request={},
+    refuse_if_soft_deleted(item, item_name)
+    if vault.security.immutable:
+        now = ctx.clock()
+        unexpired = [p for p in points if p.expiry is None or p.expiry > now]
+        if unexpired:
+            last = max(unexpired, key=lambda p: (p.expiry is None, p.expiry or now))
+            until = f"until {last.expiry:%Y-%m-%dT%H:%M:%SZ}" if last.expiry else "with no expiry"
+            raise ImmutableVaultEarlyDeletion(detail=f"{len(unexpired)} recovery point(s) of item '{item_name}' "
+                                                     f"have not expired (the last is kept {until}); stop "
+                                                     "protection retaining the data instead")
+    request = {"soft_delete_days": vault.security.soft_delete_days} if vault.security.soft_delete_on else {}
+    return start_job(ctx, vault, JobOperation.DELETE_BACKUP_DATA, _subject(vault, source), request=request,
                      op_kind=OperationKind.VAULT, follows_job=True)

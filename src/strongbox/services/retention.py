@@ -10,11 +10,16 @@ points are due to be removed.
     keeps them until the data is deleted), and
   - an item's latest point: Azure always keeps the last recovery point of a protected item,
     so an item whose backups keep failing never ends with nothing to restore.
+  A soft-deleted item's protection is stopped, so retention leaves its points to the purge.
+- In an immutable vault no point's expiry may move earlier: :func:`shortened_points` finds
+  the points a policy change would cut short, and the services refuse such a change.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 from strongbox.domain.retention import PointFacts, expiries
 from strongbox.domain.schedule import ScheduleError, zone
@@ -44,6 +49,19 @@ def recompute_item(uow: UnitOfWork, item_key: str) -> int:
             uow.points.set_expiry(item.key, point.id, expiry)
             changed += 1
     return changed
+
+
+def shortened_points(uow: UnitOfWork, item_key: str, settings: Mapping[str, Any]) -> list[RecoveryPoint]:
+    """The item's points (not pinned) that would expire earlier than they do now if policy
+    ``settings`` applied to them; a point kept forever counts as cut short by any expiry."""
+    try:
+        tz = zone(settings.get("timeZone"))
+    except ScheduleError:
+        return []
+    points = [p for p in uow.points.list(item_key) if not p.expiry_pinned]
+    wanted = expiries(settings.get("retentionPolicy") or {}, tz,
+                      [PointFacts(p.id, p.time, p.scheduled) for p in points])
+    return [p for p in points if p.id in wanted and (p.expiry is None or wanted[p.id] < p.expiry)]
 
 
 def recompute_policy(uow: UnitOfWork, vault_key: str, policy_name: str) -> int:

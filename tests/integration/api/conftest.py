@@ -65,6 +65,6 @@ def arm(server: RunningServer) -> Iterator[Arm]:
     with httpx.Client(base_url=server.base_url, verify=ssl.create_default_context(cafile=str(server.ca)), timeout=30.0,
                       headers={"Authorization": f"Bearer {token}"}) as http:
         a = Arm(http)
-        a.create_vault()
+        a.create_vault(soft_delete=False)   # these tests delete data and protect the VM again at once
         a.create_policy()
         yield a

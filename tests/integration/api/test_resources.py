@@ -7,11 +7,13 @@ from tests.support.arm import Arm
 
 def test_vault_lifecycle(arm: Arm) -> None:
     other = Arm(arm.http, vault="vault-life")
-    created = other.create_vault()
+    created = other.create_vault(soft_delete=False)    # deleted data goes at once: the vault can go too
     assert created["properties"]["provisioningState"] == "Succeeded"
     assert created["id"].endswith("/vaults/vault-life") and created["type"] == "Microsoft.RecoveryServices/vaults"
     again = other.req("PUT", other.vault_path, api="2026-11-01", json={"location": "westeurope", "tags": {"env": "t"}})
     assert again.status_code == 200 and again.json()["tags"] == {"env": "t"}
+    # a PUT that leaves securitySettings out keeps them
+    assert again.json()["properties"]["securitySettings"]["softDeleteSettings"]["softDeleteState"] == "Disabled"
     listed = arm.get(f"/subscriptions/{arm.subscription}/providers/Microsoft.RecoveryServices/vaults").json()["value"]
     assert {"vault1", "vault-life"} <= {v["name"] for v in listed}
     # case-insensitive addressing, as ARM does
