@@ -19,7 +19,7 @@ import httpx
 import pytest
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.mgmt.recoveryservices import RecoveryServicesClient
-from azure.mgmt.recoveryservices.models import Sku, Vault, VaultProperties
+from azure.mgmt.recoveryservices.models import SecuritySettings, SoftDeleteSettings, Sku, Vault, VaultProperties
 from azure.mgmt.recoveryservicesbackup import RecoveryServicesBackupClient
 from azure.mgmt.recoveryservicesbackup.models import (
     AzureIaaSComputeVMProtectedItem,
@@ -92,12 +92,15 @@ class Flow:
 
     # --- steps -----------------------------------------------------------------------------------
     def create_vault(self) -> None:
+        # soft delete off: this flow's delete_backup_data deletes at once (soft delete: test_soft_delete.py)
+        no_soft_delete = SecuritySettings(soft_delete_settings=SoftDeleteSettings(soft_delete_state="Disabled"))
         poller = self.vc.vaults.begin_create_or_update(
             resource_group_name=RG, vault_name=self.vault,
             vault=Vault(location="westeurope", sku=Sku(name="Standard"),
-                        properties=VaultProperties(public_network_access="Enabled")))
+                        properties=VaultProperties(public_network_access="Enabled", security_settings=no_soft_delete)))
         vault = poller.result(timeout=LRO_TIMEOUT_S)
         assert poller.done()
+        assert vault.properties.security_settings.soft_delete_settings.soft_delete_state == "Disabled"
         assert vault.name == self.vault and vault.location == "westeurope"
         assert vault.properties.provisioning_state == "Succeeded"
         assert vault.id.lower().endswith(f"/vaults/{self.vault}".lower())

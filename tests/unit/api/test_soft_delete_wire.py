@@ -7,7 +7,8 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-from azure.mgmt.recoveryservices.models import PatchVault as SdkPatchVault, Vault as SdkVault
+from azure.mgmt.recoveryservices.models import PatchVault as SdkPatchVault
+from azure.mgmt.recoveryservices.models import Vault as SdkVault
 from azure.mgmt.recoveryservicesbackup.models import AzureIaaSComputeVMProtectedItem, ProtectedItemResource
 
 from strongbox.api import bodies, wire

@@ -11,12 +11,16 @@ import pytest
 from strongbox.domain.errors import ImmutabilityLocked, ImmutableVaultEarlyDeletion, SoftDeleteAlwaysOn
 from strongbox.domain.softdelete import (
     ImmutabilityState as Imm,
+)
+from strongbox.domain.softdelete import (
     SecuritySettings,
-    SoftDeleteState as Soft,
     change_settings,
     purge_time,
     retention_reductions,
     time_remaining,
+)
+from strongbox.domain.softdelete import (
+    SoftDeleteState as Soft,
 )
 
 T0 = datetime(2026, 11, 29, 8, 0, tzinfo=timezone.utc)
