@@ -79,12 +79,13 @@ def change_settings(current: SecuritySettings, *, soft_delete: SoftDeleteState |
         soft_delete=soft_delete if soft_delete is not None else current.soft_delete,
         soft_delete_days=soft_delete_days if soft_delete_days is not None else current.soft_delete_days,
         immutability=immutability if immutability is not None else current.immutability)
-    if current.immutability is ImmutabilityState.LOCKED and wanted.immutability is not ImmutabilityState.LOCKED:
+    locked, always_on = ImmutabilityState.LOCKED, SoftDeleteState.ALWAYS_ON
+    if current.immutability is locked and wanted.immutability is not locked:
         raise ImmutabilityLocked(state=wanted.immutability.value)
-    if current.soft_delete is SoftDeleteState.ALWAYS_ON and wanted.soft_delete is not SoftDeleteState.ALWAYS_ON:
+    if current.soft_delete is always_on and wanted.soft_delete is not always_on:
         raise SoftDeleteAlwaysOn(state=wanted.soft_delete.value)
     if wanted.immutable and not wanted.soft_delete_on:
-        raise ImmutableVaultEarlyDeletion(detail="soft delete cannot be disabled while the vault is immutable")
+        raise ImmutableVaultEarlyDeletion(detail="soft delete cannot be off in an immutable vault")
     return wanted
 
 

@@ -27,8 +27,8 @@ PURGE_RETRY = timedelta(hours=1)
 def start_purge_jobs(ctx: ServiceContext, now: datetime) -> list[Job]:
     """The purge jobs this process started (none for items another process took)."""
     with ctx.db.unit_of_work() as uow:
-        due = [item for item in uow.items.due_for_purge(now) if _may_start(uow.jobs.get(item.purge_job_id)
-                                                                           if item.purge_job_id else None, now)]
+        due = [item for item in uow.items.due_for_purge(now)
+               if _may_start(uow.jobs.get(item.purge_job_id) if item.purge_job_id else None, now)]
     started = []
     for item in due:
         job = _start(ctx, item)
@@ -41,20 +41,20 @@ def _may_start(previous: Job | None, now: datetime) -> bool:
     """No purge attempt yet, or the last one failed long enough ago."""
     if previous is None:
         return True
-    if not previous.status.is_final or previous.status in (JobStatus.COMPLETED, JobStatus.COMPLETED_WITH_WARNINGS):
-        return False
+    if previous.status not in (JobStatus.FAILED, JobStatus.CANCELLED):
+        return False        # still running, or it purged the item
     return previous.end_time is None or previous.end_time + PURGE_RETRY <= now
 
 
 def _start(ctx: ServiceContext, item: ProtectedItem) -> Job | None:
     with ctx.db.unit_of_work() as uow:
         vault = uow.vaults.get(item.vault_key)
-    source = None if vault is None else ctx.catalog.source(vault.subscription, item.resource_group, item.vm_name)
     if vault is None:
         return None
-    container = source.short_container_name if source else f"iaasvmcontainerv2;{item.resource_group};{item.vm_name}"
-    subject = JobSubject(item_key=item.key, entity_friendly_name=source.name if source else item.vm_name,
-                         container_name=container, item_name=source.item_name if source else item.vm_name)
+    # named from the item, not its source: the data goes even if the source left the config since
+    subject = JobSubject(item_key=item.key, entity_friendly_name=item.vm_name,
+                         container_name=f"iaasvmcontainerv2;{item.resource_group};{item.vm_name}",
+                         item_name=f"VM;iaasvmcontainerv2;{item.resource_group};{item.vm_name}")
     when = f"{item.deferred_delete_at:%Y-%m-%dT%H:%M:%SZ}" if item.deferred_delete_at else ""
     job = new_job(ctx, vault, JobOperation.PURGE_DELETED_DATA, subject, is_user_triggered=False,
                   request={"deferred_delete_at": when}, property_bag={"Permanent Deletion Time": when})

@@ -33,7 +33,8 @@ def test_soft_deleted_items_are_found_and_claimed_once(db: Database) -> None:
             uow.items.upsert(item)
     with db.unit_of_work() as uow:
         loaded = uow.items.get(due.key)
-        assert loaded is not None and loaded.deferred_delete_at == due.deferred_delete_at and loaded.soft_deleted
+        assert loaded is not None and loaded.soft_deleted
+        assert loaded.deferred_delete_at == due.deferred_delete_at
         assert [i.vm_name for i in uow.items.soft_deleted(vault.key)] == ["vm-due", "vm-later"]
         assert [i.vm_name for i in uow.items.due_for_purge(T0 + timedelta(days=15))] == ["vm-due"]
         assert uow.items.due_for_purge(T0 + timedelta(days=13)) == []

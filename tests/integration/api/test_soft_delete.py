@@ -24,7 +24,8 @@ COMPUTE = "Microsoft.Compute/virtualMachines"
 
 
 @pytest.fixture(scope="module", params=["sqlite", "postgres"])
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
+def server(request: pytest.FixtureRequest,
+           tmp_path_factory: pytest.TempPathFactory) -> Iterator[RunningServer]:
     gen = database_param(request.param)
     db = next(gen)
     root = tmp_path_factory.mktemp(f"soft-{db.kind}")
@@ -33,7 +34,8 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     (root / "src" / "vm-purge" / "unique.bin").write_bytes(os.urandom(2 << 20))   # data only it holds
     sources = [{"subscription": SUB, "resource_group": RG, "name": vm, "paths": [str(root / "src" / vm)]}
                for vm in VMS]
-    locations = [{"subscription": SUB, "resource_group": RG, "name": "restores1", "path": str(root / "restores")}]
+    locations = [{"subscription": SUB, "resource_group": RG, "name": "restores1",
+                  "path": str(root / "restores")}]
     config = write_config(root / "strongbox.toml", {"data_dir": str(root / "data"), "retry_after": 0,
                                                      "virtual_clock": True, "lease_seconds": 6},
                           db.url, sources, locations)
@@ -57,7 +59,8 @@ def http(server: RunningServer) -> Iterator[httpx.Client]:
 def _time(text: str) -> datetime:
     """A wire time (``2026-12-13T12:39:42.4014690Z``), to the microsecond."""
     whole, _, fraction = text.rstrip("Z").partition(".")
-    return datetime.fromisoformat(whole).replace(microsecond=int((fraction + "000000")[:6]), tzinfo=timezone.utc)
+    micro = int((fraction + "000000")[:6])
+    return datetime.fromisoformat(whole).replace(microsecond=micro, tzinfo=timezone.utc)
 
 
 def _error(r: httpx.Response, status: int, code: str) -> str:
@@ -81,8 +84,8 @@ def _delete(arm: ClockArm, vm: str) -> dict[str, Any]:
 
 def _undelete_body(arm: ClockArm, vm: str) -> dict[str, Any]:
     """What ``az backup protection undelete`` sends for a VM."""
-    return {"properties": {"protectedItemType": COMPUTE, "protectionState": "ProtectionStopped", "policyId": "",
-                           "sourceResourceId": arm.vm_id(vm), "isRehydrate": True}}
+    return {"properties": {"protectedItemType": COMPUTE, "protectionState": "ProtectionStopped",
+                           "policyId": "", "sourceResourceId": arm.vm_id(vm), "isRehydrate": True}}
 
 
 def _item(arm: ClockArm, vm: str) -> dict[str, Any]:
@@ -95,8 +98,9 @@ def test_delete_keeps_the_data_soft_deleted_and_undelete_brings_it_back(http: ht
                                                                       server: RunningServer) -> None:
     arm = ClockArm(http, vault="vault-soft")
     vault = arm.create_vault()["properties"]["securitySettings"]
-    assert vault == {"softDeleteSettings": {"softDeleteState": "Enabled", "softDeleteRetentionPeriodInDays": 14},
-                     "immutabilitySettings": {"state": "Disabled"}}
+    assert vault == {"immutabilitySettings": {"state": "Disabled"},
+                     "softDeleteSettings": {"softDeleteState": "Enabled",
+                                            "softDeleteRetentionPeriodInDays": 14}}
     daily_policy(arm, "daily", daily_days=7)
     _protected(arm, "vm-soft")
     points = arm.points("vm-soft")
@@ -145,7 +149,8 @@ def test_delete_keeps_the_data_soft_deleted_and_undelete_brings_it_back(http: ht
     assert item["protectionState"] == "ProtectionStopped" and item["isScheduledForDeferredDelete"] is False
     assert "deferredDeleteTimeInUTC" not in item
     assert arm.points("vm-soft") == points
-    _error(arm.req("PUT", arm.item_path("vm-soft"), json=_undelete_body(arm, "vm-soft")), 400, "ItemNotSoftDeleted")
+    again = arm.req("PUT", arm.item_path("vm-soft"), json=_undelete_body(arm, "vm-soft"))
+    _error(again, 400, "ItemNotSoftDeleted")
 
     # the undeleted points restore, bit for bit
     r = arm.req("POST", f"{arm.item_path('vm-soft')}/recoveryPoints/{point}/restore", json=restore)
@@ -157,7 +162,8 @@ def test_delete_keeps_the_data_soft_deleted_and_undelete_brings_it_back(http: ht
     assert describe(folder / source.name) == describe(source)
 
 
-def test_the_purge_after_the_clock_passes_the_retention_period(http: httpx.Client, server: RunningServer) -> None:
+def test_the_purge_after_the_clock_passes_the_retention_period(http: httpx.Client,
+                                                               server: RunningServer) -> None:
     arm = ClockArm(http, vault="vault-purge")
     arm.create_vault(security={"softDeleteSettings": {"softDeleteState": "Enabled",
                                                       "softDeleteRetentionPeriodInDays": 20}})
@@ -230,11 +236,10 @@ def test_an_immutable_vault_keeps_every_point_until_it_expires(http: httpx.Clien
     _error(arm.req("PUT", arm.vault_path, api="2026-11-01", json=off), 400, "ImmutableVaultEarlyDeletion")
 
     # Locked is for good
-    lock = {"location": "westeurope", "properties": {"securitySettings": {"immutabilitySettings": {"state": "Locked"}}}}
-    assert arm.req("PUT", arm.vault_path, api="2026-11-01", json=lock).status_code == 200
+    assert arm.req("PUT", arm.vault_path, api="2026-11-01", json=_immutability("Locked")).status_code == 200
     for state in ("Unlocked", "Disabled"):
-        undo = {"location": "westeurope", "properties": {"securitySettings": {"immutabilitySettings": {"state": state}}}}
-        _error(arm.req("PUT", arm.vault_path, api="2026-11-01", json=undo), 400, "ImmutabilityLocked")
+        r = arm.req("PUT", arm.vault_path, api="2026-11-01", json=_immutability(state))
+        _error(r, 400, "ImmutabilityLocked")
     assert arm.get(arm.vault_path, api="2026-11-01").json()["properties"]["securitySettings"][
         "immutabilitySettings"] == {"state": "Locked"}
 
@@ -247,10 +252,17 @@ def test_an_immutable_vault_keeps_every_point_until_it_expires(http: httpx.Clien
     assert _item(arm, "vm-imm")["isScheduledForDeferredDelete"] is True
 
 
+def _immutability(state: str) -> dict[str, Any]:
+    security = {"immutabilitySettings": {"state": state}}
+    return {"location": "westeurope", "properties": {"securitySettings": security}}
+
+
 def test_security_settings_are_validated(http: httpx.Client) -> None:
     arm = ClockArm(http, vault="vault-settings")
-    for security, code in [({"softDeleteSettings": {"softDeleteState": "Sometimes"}}, "InvalidSecuritySettings"),
-                           ({"softDeleteSettings": {"softDeleteRetentionPeriodInDays": 7}}, "InvalidSecuritySettings"),
+    for security, code in [({"softDeleteSettings": {"softDeleteState": "Sometimes"}},
+                            "InvalidSecuritySettings"),
+                           ({"softDeleteSettings": {"softDeleteRetentionPeriodInDays": 7}},
+                            "InvalidSecuritySettings"),
                            ({"immutabilitySettings": {"state": "Frozen"}}, "InvalidSecuritySettings"),
                            ({"softDeleteSettings": "on"}, "InvalidRequestContent")]:
         body = {"location": "westeurope", "properties": {"securitySettings": security}}

@@ -24,14 +24,15 @@ VM = "/subscriptions/s/resourceGroups/rg-vms/providers/Microsoft.Compute/virtual
 
 def soft_deleted_item(vault: Vault, purge_in: timedelta) -> ProtectedItem:
     return ProtectedItem(vault_key=vault.key, subscription=vault.subscription, resource_group="rg-vms",
-                         vm_name="vm-a", policy_name=None, protection_state=ProtectionState.PROTECTION_STOPPED,
+                         vm_name="vm-a", policy_name=None,
+                         protection_state=ProtectionState.PROTECTION_STOPPED,
                          created=NOW - timedelta(days=30), data_id="1", deferred_delete_at=NOW + purge_in)
 
 
 def test_a_soft_deleted_item(vault: Vault, source: Source) -> None:
     item = soft_deleted_item(vault, timedelta(days=13, hours=2))
-    body = wire.protected_item_resource(item, source, vault, last_point=None, oldest_point=None, point_count=0,
-                                        now=NOW)
+    body = wire.protected_item_resource(item, source, vault, last_point=None, oldest_point=None,
+                                        point_count=0, now=NOW)
     props = body["properties"]
     assert set(props) <= definition_properties("AzureIaaSComputeVMProtectedItem")
     assert props["isScheduledForDeferredDelete"] is True
@@ -70,14 +71,16 @@ def test_vault_bodies_as_clients_send_them() -> None:
     # Azure CLI's `az backup vault create`
     cli = {"location": "westeurope", "sku": {"name": "Standard"}, "properties": {
         "publicNetworkAccess": "Enabled", "securitySettings": {"softDeleteSettings": {
-            "softDeleteState": "AlwaysOn", "softDeleteRetentionPeriodInDays": 14, "enhancedSecurityState": "AlwaysOn"}}}}
+            "softDeleteState": "AlwaysOn", "softDeleteRetentionPeriodInDays": 14,
+            "enhancedSecurityState": "AlwaysOn"}}}}
     req = bodies.parse_vault_body(cli)
     assert (req.soft_delete, req.soft_delete_days, req.immutability) == (SoftDeleteState.ALWAYS_ON, 14, None)
     # the SDK's PatchVault shape, as `az backup vault update --immutability-state` fills it
     patch: dict[str, Any] = SdkPatchVault(properties={"securitySettings": {"immutabilitySettings": {
         "state": "Unlocked"}}}).as_dict()
     req = bodies.parse_vault_body({"location": "westeurope", **patch})
-    assert (req.soft_delete, req.soft_delete_days, req.immutability) == (None, None, ImmutabilityState.UNLOCKED)
+    assert (req.soft_delete, req.soft_delete_days) == (None, None)
+    assert req.immutability is ImmutabilityState.UNLOCKED
     assert bodies.parse_vault_body({"location": "x"}) == bodies.VaultRequest("x", {}, "Standard")
 
 
@@ -99,15 +102,17 @@ def test_vault_security_rejected(security: Any, code: str) -> None:
 def test_undelete_bodies() -> None:
     # Azure CLI (`az backup protection undelete`) and Terraform's recovery of a soft-deleted VM
     cli = {"properties": {"protectedItemType": "Microsoft.Compute/virtualMachines", "policyId": "",
-                          "protectionState": "ProtectionStopped", "sourceResourceId": VM, "isRehydrate": True}}
-    terraform = {"properties": {"protectedItemType": "Microsoft.Compute/virtualMachines", "isRehydrate": True}}
+                          "protectionState": "ProtectionStopped", "sourceResourceId": VM,
+                          "isRehydrate": True}}
+    terraform = {"properties": {"protectedItemType": "Microsoft.Compute/virtualMachines",
+                                "isRehydrate": True}}
     assert bodies.parse_protected_item_body(cli).is_rehydrate is True
     assert bodies.parse_protected_item_body(terraform) == bodies.ItemRequest(
         "Microsoft.Compute/virtualMachines", None, None, None, is_rehydrate=True)
     sdk = ProtectedItemResource(properties=AzureIaaSComputeVMProtectedItem(is_rehydrate=True)).as_dict()
     assert bodies.parse_protected_item_body(sdk).is_rehydrate is True
-    assert bodies.parse_protected_item_body({"properties": {**terraform["properties"], "isRehydrate": None}}) \
-        .is_rehydrate is False
+    unset = {"properties": {**terraform["properties"], "isRehydrate": None}}
+    assert bodies.parse_protected_item_body(unset).is_rehydrate is False
     with pytest.raises(StrongboxError) as caught:
         bodies.parse_protected_item_body({"properties": {**terraform["properties"], "isRehydrate": "yes"}})
     assert caught.value.code == "InvalidRequestContent"

@@ -48,7 +48,8 @@ def test_states_parse_case_insensitively() -> None:
     (SecuritySettings(immutability=Imm.LOCKED), {"soft_delete_days": 90},
      SecuritySettings(immutability=Imm.LOCKED, soft_delete_days=90)),
 ])
-def test_allowed_changes(current: SecuritySettings, change: dict[str, Any], expected: SecuritySettings) -> None:
+def test_allowed_changes(current: SecuritySettings, change: dict[str, Any],
+                         expected: SecuritySettings) -> None:
     assert change_settings(current, **change) == expected
 
 
@@ -57,8 +58,10 @@ def test_allowed_changes(current: SecuritySettings, change: dict[str, Any], expe
     (SecuritySettings(immutability=Imm.LOCKED), {"immutability": Imm.DISABLED}, ImmutabilityLocked),
     (SecuritySettings(soft_delete=Soft.ALWAYS_ON), {"soft_delete": Soft.ENABLED}, SoftDeleteAlwaysOn),
     (SecuritySettings(soft_delete=Soft.ALWAYS_ON), {"soft_delete": Soft.DISABLED}, SoftDeleteAlwaysOn),
-    (SecuritySettings(immutability=Imm.UNLOCKED), {"soft_delete": Soft.DISABLED}, ImmutableVaultEarlyDeletion),
-    (SecuritySettings(soft_delete=Soft.DISABLED), {"immutability": Imm.UNLOCKED}, ImmutableVaultEarlyDeletion),
+    (SecuritySettings(immutability=Imm.UNLOCKED), {"soft_delete": Soft.DISABLED},
+     ImmutableVaultEarlyDeletion),
+    (SecuritySettings(soft_delete=Soft.DISABLED), {"immutability": Imm.UNLOCKED},
+     ImmutableVaultEarlyDeletion),
 ])
 def test_refused_changes(current: SecuritySettings, change: dict[str, Any], error: type[Exception]) -> None:
     with pytest.raises(error):
@@ -91,6 +94,7 @@ def test_retention_reductions() -> None:
     assert retention_reductions(_daily(7, weeklySchedule=WEEKLY), _daily(7)) == \
         ["weekly retention removed (was 28 days)"]
     assert retention_reductions(_daily(7), _daily(7, weeklySchedule=WEEKLY)) == []
-    simple = {"retentionPolicyType": "SimpleRetentionPolicy", "retentionDuration": {"count": 10, "durationType": "Days"}}
+    simple = {"retentionPolicyType": "SimpleRetentionPolicy",
+              "retentionDuration": {"count": 10, "durationType": "Days"}}
     assert retention_reductions(simple, _daily(9)) == ["daily retention shortened from 10 to 9 days"]
     assert retention_reductions(_daily(9), simple) == []

@@ -28,10 +28,11 @@ def run_purge(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
         raise VaultNotFound(name=job.vault_key.rsplit("/", 1)[-1], resource_group=job.vault_key.split("/")[1])
     rep.start_task(DELETE, details=f"{len(points)} recovery points")
     rep.bag(**{"VM Name": job.entity_friendly_name})
-    if item is None or not item.soft_deleted or item.deferred_delete_at is None or item.purge_job_id != job.id:
+    if item is None or not item.soft_deleted or item.purge_job_id != job.id:
         rep.finish_task(DELETE, details="nothing to purge: the item was undeleted or purged meanwhile")
         return JobStatus.COMPLETED
-    rep.bag(**{"Soft Deleted Until": f"{item.deferred_delete_at:%Y-%m-%dT%H:%M:%SZ}"})
+    if item.deferred_delete_at is not None:
+        rep.bag(**{"Soft Deleted Until": f"{item.deferred_delete_at:%Y-%m-%dT%H:%M:%SZ}"})
     remove_item_data(ctx, job, rep, vault, points, DELETE)
     rep.finish_task(DELETE, details=f"{len(points)} recovery points deleted for good")
     return JobStatus.COMPLETED
