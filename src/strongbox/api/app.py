@@ -18,6 +18,7 @@ from typing import Any
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
@@ -25,6 +26,7 @@ from starlette.routing import Route as StarletteRoute
 from strongbox.api.audit_trail import AUDITED_METHODS, record as record_audit
 from strongbox.api.budgets import RequestBudgets
 from strongbox.api.call import Call, Reply
+from strongbox.api.filters import check_query
 from strongbox.api.router import Router
 from strongbox.domain.errors import (
     AuthenticationFailed,
@@ -41,7 +43,7 @@ from strongbox.services.tokens import Principal, TokenService
 log = logging.getLogger("strongbox.api")
 
 MAX_BODY = 1024 * 1024
-_VERSION = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(-preview)?$")
+_VERSION = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})(-preview)?")
 OLDEST_VERSION, NEWEST_VERSION = "2016-06-01", "2026-11-01"
 
 
@@ -54,7 +56,7 @@ class SubscriptionNotFound(NotFound):
 def check_api_version(value: str | None) -> str:
     if value is None or value == "":
         raise MissingApiVersion()
-    m = _VERSION.match(value)
+    m = _VERSION.fullmatch(value)
     if not m or not (OLDEST_VERSION <= value[:10] <= NEWEST_VERSION) or not (1 <= int(m.group(2)) <= 12) \
             or not (1 <= int(m.group(3)) <= 31):
         raise InvalidApiVersion(version=value[:40])
@@ -80,7 +82,14 @@ class ArmApp:
 
     def asgi(self) -> Starlette:
         methods = ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"]
-        return Starlette(routes=[StarletteRoute("/{path:path}", self.endpoint, methods=methods)])
+        return Starlette(routes=[StarletteRoute("/{path:path}", self.endpoint, methods=methods)],
+                         exception_handlers={HTTPException: self._unrouted})
+
+    async def _unrouted(self, request: Request, exc: Exception) -> Response:
+        """Starlette's own 404/405: its route pattern stops at a newline in the (decoded) path and
+        its method list is finite. Such requests go through the endpoint like all others, so that
+        their errors are CloudErrors too (InvalidResourceName, MethodNotAllowed)."""
+        return await self.endpoint(request)
 
     async def endpoint(self, request: Request) -> Response:
         client_request_id = request.headers.get("x-ms-client-request-id", "")
@@ -101,13 +110,15 @@ class ArmApp:
         return response
 
     async def _handle(self, request: Request) -> Reply:
-        route, params = self.router.resolve(request.method, request.url.path)
+        # the path as sent: the router decodes each segment once (url.path is decoded already)
+        route, params = self.router.resolve(request.method, request.scope.get("raw_path") or request.url.path)
         principal = None if route.public else self._authenticate(request)
         if principal is not None and "subscriptionId" in params \
                 and params["subscriptionId"].lower() != principal.subscription.lower():
             # Another tenant's subscription does not exist, as far as this token can tell.
             raise SubscriptionNotFound(subscription=params["subscriptionId"])
         query = {k.lower(): v for k, v in request.query_params.items()}
+        check_query(query)
         api_version = "" if route.public or not route.versioned else check_api_version(query.get("api-version"))
         body = await self._read_body(request)
         call = Call(method=request.method, path=request.url.path, params=params, query=query, raw_body=body,

@@ -1,4 +1,11 @@
-"""The ARM JSON of Microsoft.RecoveryServices, in: request bodies read and validated.
+"""The ARM JSON of Microsoft.RecoveryServices, in: request bodies decoded, read and validated.
+
+:func:`decode_json` is the one place a request body becomes JSON. It takes only what every
+layer below can hold: UTF-8 text, one object at the root, each member name once, finite
+numbers that fit in 64 bits (floats) or are integers of at most 19 digits, strings without NUL
+or lone surrogates, nesting at most :data:`MAX_DEPTH` deep, strings of at most
+:data:`MAX_STRING` characters, and at most :data:`MAX_MEMBERS` members or items in any object
+or array (the body itself is at most 1 MiB: the app refuses more with 413).
 
 Every parser takes already-decoded JSON (anything) and returns validated values, or raises
 one of these (all HTTP 400), never KeyError/TypeError:
@@ -6,8 +13,13 @@ one of these (all HTTP 400), never KeyError/TypeError:
 ============================== ================================================================
 code                           meaning
 ============================== ================================================================
-InvalidRequestContent          body or a field has the wrong JSON type, or a required field is
-                               missing (the message names the field path)
+InvalidRequestContent          body is not JSON, or not an object at the root, or a field has
+                               the wrong JSON type, or a required field is missing (the message
+                               names the field path)
+InvalidRequestEncoding         body is not UTF-8, or a string holds NUL or a lone surrogate
+DuplicateJsonProperty          one object names the same member twice
+InvalidJsonNumber              NaN, Infinity, a float out of range or an over-long integer
+RequestContentLimitExceeded    nesting, a string or an array/object longer than the limits
 LocationRequired               vault PUT without a non-empty ``location``
 InvalidVaultSku                ``sku.name`` other than Standard / RS0
 InvalidPolicyType              policy ``backupManagementType`` other than AzureIaasVM
@@ -26,6 +38,9 @@ InvalidSecuritySettings        vault ``securitySettings`` with an unknown soft d
 from __future__ import annotations
 
 import copy
+import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -34,6 +49,7 @@ from typing import Any
 from strongbox.api.timefmt import InvalidDateTime, parse_datetime
 from strongbox.api.wire import CLASSIC_VM, COMPUTE_VM, IAAS_VM
 from strongbox.domain.errors import BadRequest
+from strongbox.domain.errors import InvalidRequestContent as UndecodableContent
 from strongbox.domain.schedule import ScheduleError, zone
 from strongbox.domain.softdelete import SOFT_DELETE_DAYS_RANGE, ImmutabilityState, SoftDeleteState
 
@@ -92,6 +108,130 @@ class RecoveryTypeNotSupported(BadRequest):
     """recoveryType {value!r} is not supported; use OriginalLocation, AlternateLocation or RestoreDisks."""
 
     code = "RecoveryTypeNotSupported"
+
+
+class InvalidRequestEncoding(BadRequest):
+    """The request body is not valid text: {detail}"""
+
+    code = "InvalidRequestEncoding"
+
+
+class DuplicateJsonProperty(BadRequest):
+    """The request body names the member {name!r} twice in one object; each member may appear once."""
+
+    code = "DuplicateJsonProperty"
+
+
+class InvalidJsonNumber(BadRequest):
+    """The request body holds the number {value}: {detail}"""
+
+    code = "InvalidJsonNumber"
+
+
+class RequestContentLimitExceeded(BadRequest):
+    """The request body is too complex: {detail}"""
+
+    code = "RequestContentLimitExceeded"
+
+
+# --- decoding ------------------------------------------------------------------------------
+
+MAX_DEPTH = 32              # objects and arrays inside each other (Azure's bodies need under 10)
+MAX_STRING = 8192           # characters in one string or member name
+MAX_MEMBERS = 1000          # members of one object, items of one array
+MAX_INT_DIGITS = 19         # an integer fits in 64 bits (the database's and every SDK's int)
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def decode_json(raw: bytes, *, required: bool = True) -> dict[str, Any]:
+    """A request body -> its JSON object; an empty body is ``{}`` unless ``required``.
+
+    Raises a 400 that names the problem for anything outside the module docstring's limits,
+    so that no handler, database or serializer below ever meets it."""
+    if not raw.strip():
+        if required:
+            raise UndecodableContent(detail="the request body is empty; a JSON object is required")
+        return {}
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise InvalidRequestEncoding(f"it is not UTF-8 (byte {err.start})") from None
+    try:
+        value = json.loads(text.removeprefix("\ufeff"), object_pairs_hook=_members, parse_int=_integer,
+                           parse_float=_float, parse_constant=_constant)
+    except json.JSONDecodeError as err:
+        raise UndecodableContent(detail=f"malformed JSON ({err})") from None
+    except RecursionError:
+        raise RequestContentLimitExceeded(f"objects and arrays nest more than {MAX_DEPTH} deep") from None
+    if not isinstance(value, dict):
+        kind = "null" if value is None else {list: "an array", str: "a string", bool: "a boolean"}.get(
+            type(value), "a number")
+        raise UndecodableContent(detail=f"the request body must be a JSON object, not {kind}")
+    _check_tree(value)
+    return value
+
+
+def _members(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result = dict(pairs)
+    if len(result) != len(pairs):
+        seen: set[str] = set()
+        for key, _ in pairs:
+            if key in seen:
+                raise DuplicateJsonProperty(name=key[:100])
+            seen.add(key)
+    return result
+
+
+def _integer(text: str) -> int:
+    if len(text.lstrip("-")) > MAX_INT_DIGITS or not -2**63 <= int(text) < 2**63:
+        raise InvalidJsonNumber(value=text[:40] + ("..." if len(text) > 40 else ""),
+                                detail="integers must fit in 64 bits")
+    return int(text)
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise InvalidJsonNumber(value=text[:40] + ("..." if len(text) > 40 else ""),
+                                detail="it is out of range for a 64-bit float")
+    return value
+
+
+def _constant(text: str) -> Any:
+    raise InvalidJsonNumber(value=text, detail="NaN and Infinity are not JSON")
+
+
+def _check_tree(root: dict[str, Any]) -> None:
+    """Depth, sizes and storable strings, without recursion (a path names the culprit)."""
+    stack: list[tuple[Any, int, str]] = [(root, 1, "body")]
+    while stack:
+        node, depth, path = stack.pop()
+        if depth > MAX_DEPTH:
+            raise RequestContentLimitExceeded(f"objects and arrays nest more than {MAX_DEPTH} deep (at {path[:200]})")
+        if len(node) > MAX_MEMBERS:
+            raise RequestContentLimitExceeded(f"{path[:200]} has {len(node)} members or items; "
+                                              f"the limit is {MAX_MEMBERS}")
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for key, value in items:
+            if isinstance(key, str):
+                _check_string(key, f"a member name in {path}")
+                where = f"{path}.{key}"
+            else:
+                where = f"{path}[{key}]"
+            if isinstance(value, str):
+                _check_string(value, where)
+            elif isinstance(value, (dict, list)):
+                stack.append((value, depth + 1, where))
+
+
+def _check_string(text: str, where: str) -> None:
+    if len(text) > MAX_STRING:
+        raise RequestContentLimitExceeded(f"a string at {where[:200]} has {len(text)} characters; "
+                                          f"the limit is {MAX_STRING}")
+    bad = _UNSTORABLE.search(text)
+    if bad is not None:
+        what = "NUL (\\u0000)" if bad.group() == "\x00" else "a lone surrogate"
+        raise InvalidRequestEncoding(f"a string at {where[:200]} holds {what}")
 
 
 # --- request bodies ---------------------------------------------------------------------------
@@ -184,14 +324,24 @@ class VaultRequest:
     immutability: ImmutabilityState | None = None
 
 
+#: Azure's tag limits: 50 per resource, names up to 512 characters, values up to 256
+MAX_TAGS, MAX_TAG_NAME, MAX_TAG_VALUE = 50, 512, 256
+MAX_LOCATION = 64
+
+
 def parse_vault_body(body: Any) -> VaultRequest:
     data = _obj(body, "body")
     location = data.get("location")
     if not isinstance(location, str) or not location.strip():
         raise LocationRequired()
+    if len(location) > MAX_LOCATION:
+        raise InvalidRequestContent(f"location has at most {MAX_LOCATION} characters")
     tags = _object(data.get("tags"), "tags", required=False) or {}
     if not all(isinstance(v, str) for v in tags.values()):
         raise InvalidRequestContent("tags values must be strings")
+    if len(tags) > MAX_TAGS or any(len(k) > MAX_TAG_NAME or len(v) > MAX_TAG_VALUE for k, v in tags.items()):
+        raise InvalidRequestContent(f"tags: at most {MAX_TAGS}, names of at most {MAX_TAG_NAME} characters, "
+                                    f"values of at most {MAX_TAG_VALUE}")
     sku = _object(data.get("sku"), "sku", required=False) or {}
     sku_name = _string(sku, "name", "sku") or "Standard"
     canonical = {"standard": "Standard", "rs0": "RS0"}.get(sku_name.lower())
@@ -377,11 +527,17 @@ def _day_format(schedule: Mapping[str, Any], path: str) -> None:
              maximum=28, required=True)
 
 
+#: Azure's longest retention per unit (Azure VM backup: 9999 days, 5163 weeks, 1188 months,
+#: 99 years); past them an expiry would leave the calendar
+_MAX_RETENTION = {"Days": 9999, "Weeks": 5163, "Months": 1188, "Years": 99}
+
+
 def _retention_duration(obj: Mapping[str, Any], path: str) -> None:
     duration = _policy_object(obj, "retentionDuration", path)
-    _int(duration, "count", f"{path}.retentionDuration", InvalidPolicyInput, minimum=1, required=True)
-    _choice(duration.get("durationType"), f"{path}.retentionDuration.durationType", _DURATION_TYPES,
-            InvalidPolicyInput)
+    unit = _choice(duration.get("durationType"), f"{path}.retentionDuration.durationType", _DURATION_TYPES,
+                   InvalidPolicyInput)
+    _int(duration, "count", f"{path}.retentionDuration", InvalidPolicyInput, minimum=1,
+         maximum=_MAX_RETENTION[unit], required=True)
 
 
 PROTECTED_ITEM_TYPES = (COMPUTE_VM, CLASSIC_VM)

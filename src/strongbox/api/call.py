@@ -7,12 +7,11 @@ the event loop.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from strongbox.domain.errors import InvalidRequestContent
+from strongbox.api.bodies import decode_json
 from strongbox.services.context import ServiceContext
 from strongbox.services.tokens import Principal
 
@@ -36,15 +35,9 @@ class Call:
     principal: Principal | None
     ctx: ServiceContext
 
-    def json(self, *, required: bool = True) -> Any:
-        if not self.raw_body.strip():
-            if required:
-                raise InvalidRequestContent(detail="the request body is empty; a JSON object is required")
-            return {}
-        try:
-            return json.loads(self.raw_body)
-        except (UnicodeDecodeError, json.JSONDecodeError) as err:
-            raise InvalidRequestContent(detail=f"malformed JSON ({err})") from None
+    def json(self, *, required: bool = True) -> dict[str, Any]:
+        """The body as a JSON object, within :func:`strongbox.api.bodies.decode_json`'s limits."""
+        return decode_json(self.raw_body, required=required)
 
     def url(self, path: str, **query: str) -> str:
         """An absolute URL on this server that carries the caller's api-version."""

@@ -11,11 +11,16 @@ an unterminated quote, a value the field's converter rejects) is :class:`BadFilt
 message names the problem and its 0-based character position. For backupJobs,
 ``startTime eq X and endTime eq Y`` is a window on the job's start time (X <= start <= Y),
 as Azure's clients use it, not an equality.
+
+Every query parameter is checked before any handler runs (:func:`check_query`): no control
+characters and at most :data:`MAX_QUERY_VALUE` characters, in names and values alike; a
+``$skipToken`` is a token this server issued (:func:`skip_token`).
 """
 
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +35,29 @@ class BadFilter(InvalidParameter):
     """Invalid $filter: {detail}"""
 
     code = "InvalidFilter"
+
+
+MAX_QUERY_VALUE = 4096
+_SKIP_TOKEN = re.compile(r"[0-9]{1,18}")
+
+
+def check_query(query: Mapping[str, str]) -> None:
+    """Refuse a query parameter that no client sends and no layer below should meet."""
+    for name, value in query.items():
+        if len(name) > 100 or len(value) > MAX_QUERY_VALUE:
+            raise InvalidParameter(f"query parameter '{name[:100]}' is longer than {MAX_QUERY_VALUE} characters")
+        if any(unicodedata.category(c) == "Cc" for c in name + value):
+            shown = name[:100].encode("unicode_escape").decode()
+            raise InvalidParameter(f"query parameter '{shown}' holds a control character")
+
+
+def skip_token(text: str | None) -> int | None:
+    """A ``$skipToken`` this server issued (a row position) -> the position; none -> None."""
+    if not text:
+        return None
+    if not _SKIP_TOKEN.fullmatch(text):
+        raise InvalidParameter(f"$skipToken '{text[:40]}' is not a token this server issued")
+    return int(text)
 
 
 _SPACE = re.compile(r"\s*")

@@ -9,11 +9,11 @@ from datetime import datetime, timedelta
 
 from strongbox.api import wire
 from strongbox.api.call import Call, Reply
-from strongbox.api.filters import job_filter
+from strongbox.api.filters import job_filter, skip_token
 from strongbox.api.timefmt import iso
 from strongbox.api.protection_ops import item_resource
 from strongbox.api.vault_ops import vault_of
-from strongbox.domain.errors import AuthenticationFailed, InvalidParameter, NotFound
+from strongbox.domain.errors import AuthenticationFailed, NotFound
 from strongbox.domain.jobs import JobOperation
 from strongbox.domain.operations import OperationKind
 from strongbox.domain.vaults import Vault
@@ -30,12 +30,7 @@ def _vault_path(vault: Vault) -> str:
 def backup_jobs_list(call: Call) -> Reply:
     vault = vault_of(call)
     flt = job_filter(call.filter)
-    token = call.skip_token
-    cursor: int | None = None
-    if token:
-        if not token.isdigit():
-            raise InvalidParameter(f"$skipToken '{token[:40]}' is not a token this server issued")
-        cursor = int(token)
+    cursor = skip_token(call.skip_token)
     page, next_cursor = jobs.list_jobs(call.ctx, vault, flt, after_seq=cursor, limit=call.ctx.limits.page_size)
     now = call.ctx.clock()
     next_link = None
@@ -98,7 +93,7 @@ def export_download(call: Call) -> Reply:
     op_id = name[:-5] if name.endswith(".json") else name
     expires, sig = call.query.get("se", ""), call.query.get("sig", "")
     good = _export_signature(call.ctx.signing_key, op_id, expires)
-    if not sig or not hmac.compare_digest(sig, good):
+    if not sig or not hmac.compare_digest(sig.encode(), good.encode()):     # bytes: sig may be any text
         raise AuthenticationFailed("the export link's signature is invalid")
     try:
         deadline = datetime.fromisoformat(expires.replace("Z", "+00:00"))

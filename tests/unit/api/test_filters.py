@@ -116,3 +116,24 @@ def test_parse_filter_raises_only_invalid_parameter(text: str) -> None:
         simple_filter(text, ["status", "friendlyName"])
     except InvalidParameter:
         pass
+
+
+# --- query parameters and skip tokens ---------------------------------------------------------
+
+@pytest.mark.parametrize("query", [{"api-version": "2026-10-01\n"}, {"$filter": "status eq 'a\x00'"},
+                                   {"x\x7f": "1"}, {"$filter": "x" * 4097}, {"k" * 101: ""}])
+def test_query_parameters_with_control_characters_or_too_long_are_refused(query: dict[str, str]) -> None:
+    from strongbox.api.filters import check_query
+
+    with pytest.raises(InvalidParameter):
+        check_query(query)
+    check_query({"api-version": "2026-10-01", "$filter": "friendlyName eq 'é \u202e'", "$skiptoken": "7"})
+
+
+@pytest.mark.parametrize("token", ["-1", "١٢", "²", "9" * 19, "1e3", " 1", "0x1"])
+def test_skip_tokens_are_only_what_the_server_issues(token: str) -> None:
+    from strongbox.api.filters import skip_token
+
+    with pytest.raises(InvalidParameter):
+        skip_token(token)
+    assert skip_token("42") == 42 and skip_token(None) is None and skip_token("") is None
