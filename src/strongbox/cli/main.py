@@ -53,8 +53,40 @@ def _mount_serve() -> None:
     serve.register(app)
 
 
+def _mount_job() -> None:
+    from strongbox.cli import jobs
+
+    app.add_typer(jobs.app, name="job", help="List, show, wait for, cancel and read the logs of a server's jobs.")
+
+
+def _mount_item() -> None:
+    from strongbox.cli import items
+
+    app.add_typer(items.items_app, name="item", help="The virtual machines a server's vaults protect.")
+
+
+def _mount_point() -> None:
+    from strongbox.cli import items
+
+    app.add_typer(items.points_app, name="point", help="The recovery points of a protected virtual machine.")
+
+
+def _mount_backup() -> None:
+    from strongbox.cli import backup
+
+    app.add_typer(backup.backup_app, name="backup", help="Back up a protected virtual machine now.")
+
+
+def _mount_restore() -> None:
+    from strongbox.cli import backup
+    from strongbox.cli.job_wait import EXIT_CODES_HELP
+
+    app.command("restore", epilog=EXIT_CODES_HELP + " Without --wait: 0 once the job is started.")(backup.restore)
+
+
 _COMMANDS = {"vault": _mount_vault, "token": _mount_token, "key": _mount_key, "audit": _mount_audit,
-             "serve": _mount_serve}
+             "serve": _mount_serve, "job": _mount_job, "item": _mount_item, "point": _mount_point,
+             "backup": _mount_backup, "restore": _mount_restore}
 
 
 def _mount(argv: list[str] | None = None) -> None:
