@@ -2,7 +2,8 @@
 
 Builds the database, the vault storage adapter over the data plane, the service context,
 the ARM app, the worker pool, the reaper and the scheduler (and, with ``virtual_clock``, the
-shared virtual clock every service reads as ``ctx.clock``). Nothing here runs at import time.
+shared virtual clock every service reads as ``ctx.clock``), and the one :class:`Metrics` the
+app and the workers both report to. Nothing here runs at import time.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strongbox.api.app import ArmApp
+from strongbox.api.metrics import Metrics
 from strongbox.api.routes import build_router
 from strongbox.config import Settings, master_key
 from strongbox.dataplane.repository import Repository
@@ -126,8 +128,10 @@ def build_service(settings: Settings, *, workers: int | None = None) -> Service:
         ctx.clock = ctx.virtual_clock
     audit = AuditLog(settings.audit_dir, settings.keys_dir)
     audit.prepare()
-    arm = ArmApp(ctx, build_router(virtual_clock=server.virtual_clock), tokens, audit=audit)
-    pool = WorkerPool(ctx, HANDLERS, size=server.workers if workers is None else workers)
+    metrics = Metrics()     # this process's instruments: the API's latency, the workers' jobs
+    router = build_router(virtual_clock=server.virtual_clock, metrics=metrics, metrics_public=settings.metrics.public)
+    arm = ArmApp(ctx, router, tokens, audit=audit, metrics=metrics)
+    pool = WorkerPool(ctx, HANDLERS, size=server.workers if workers is None else workers, observer=metrics)
     reaper = Reaper(ctx, interval=max(1.0, server.lease_seconds / 3))
     scheduler = Scheduler(ctx, interval=SCHEDULER_INTERVAL, on_jobs=pool.wake)
     if ctx.virtual_clock is not None:

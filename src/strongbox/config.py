@@ -35,6 +35,9 @@ per-data-dir file under ``$XDG_CONFIG_HOME/strongbox/kek/``); it is refused insi
 dir. :func:`master_key` returns the master secret every vault is unlocked with, unsealed;
 :mod:`strongbox.masterkey` owns its sealed format and the KEK rules. Losing it (or its KEK)
 loses the vaults.
+
+``[metrics] public = true`` serves ``GET /metrics`` without a token (default: any valid token
+reads it); see :mod:`strongbox.api.metrics`.
 """
 
 from __future__ import annotations
@@ -109,6 +112,11 @@ class KeySettings:
 
 
 @dataclass(frozen=True)
+class MetricsSettings:
+    public: bool = False            # GET /metrics without a token (for a Prometheus with no credentials)
+
+
+@dataclass(frozen=True)
 class Settings:
     server: ServerSettings
     database: DatabaseSettings
@@ -116,6 +124,7 @@ class Settings:
     restore_locations: tuple[RestoreLocationSpec, ...]
     config_path: Path | None
     keys: KeySettings = KeySettings()
+    metrics: MetricsSettings = MetricsSettings()
 
     @property
     def data_dir(self) -> Path:
@@ -228,6 +237,7 @@ _SERVER: dict[str, Check] = {
 }
 _DATABASE: dict[str, Check] = {"url": _text}
 _KEYS: dict[str, Check] = {"kek_file": _text}
+_METRICS: dict[str, Check] = {"public": _boolean}
 _SOURCE: dict[str, Check] = {
     "subscription": _guid,
     "resource_group": _resource_group,
@@ -240,7 +250,7 @@ _RESTORE_LOCATION: dict[str, Check] = {
     "name": _storage_account,
     "path": _text,
 }
-_TOP_LEVEL = ("server", "database", "keys", "sources", "restore_locations")
+_TOP_LEVEL = ("server", "database", "keys", "metrics", "sources", "restore_locations")
 
 
 def _table(raw: Any, where: str, schema: Mapping[str, Check], required: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -356,6 +366,7 @@ def load_settings(
     server = _table(raw.get("server", {}), "server", _SERVER)
     database = _table(raw.get("database", {}), "database", _DATABASE)
     keys = _table(raw.get("keys", {}), "keys", _KEYS)
+    metrics = _table(raw.get("metrics", {}), "metrics", _METRICS)
     if data_dir is not None:
         server["data_dir"] = _path(str(data_dir), Path.cwd(), "--data-dir")
     elif "data_dir" in server:
@@ -399,6 +410,7 @@ def load_settings(
         restore_locations=restore_locations,
         config_path=config_path,
         keys=KeySettings(kek_file=kek_file),
+        metrics=MetricsSettings(**metrics),
     )
 
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+import time
 import uuid
 from typing import Any
 
@@ -27,6 +28,7 @@ from strongbox.api.audit_trail import AUDITED_METHODS, record as record_audit
 from strongbox.api.budgets import RequestBudgets
 from strongbox.api.call import Call, Reply
 from strongbox.api.filters import check_query
+from strongbox.api.metrics import Metrics
 from strongbox.api.router import Router
 from strongbox.domain.errors import (
     AuthenticationFailed,
@@ -75,9 +77,10 @@ def error_body(err: StrongboxError) -> dict[str, Any]:
 
 class ArmApp:
     def __init__(self, ctx: ServiceContext, router: Router, tokens: TokenService, *,
-                 audit: AuditLog | None = None) -> None:
+                 audit: AuditLog | None = None, metrics: Metrics | None = None) -> None:
         self.ctx, self.router, self.tokens = ctx, router, tokens
         self.audit = audit      # every mutating request is recorded here (api/audit_trail.py)
+        self.metrics = metrics  # request latency by route template (api/metrics.py)
         self.budgets = RequestBudgets()
 
     def asgi(self) -> Starlette:
@@ -92,6 +95,7 @@ class ArmApp:
         return await self.endpoint(request)
 
     async def endpoint(self, request: Request) -> Response:
+        started = time.perf_counter()
         client_request_id = request.headers.get("x-ms-client-request-id", "")
         correlation_id = request.headers.get("x-ms-correlation-request-id") or str(uuid.uuid4())
         try:
@@ -107,11 +111,15 @@ class ArmApp:
         response = self._respond(request, reply, client_request_id, correlation_id)
         if self.audit is not None and request.method in AUDITED_METHODS:
             await record_audit(self.audit, request, response, self.router, self.tokens)
+        if self.metrics is not None:
+            self.metrics.observe_request(request.method, getattr(request.state, "route_template", None),
+                                         response.status_code, time.perf_counter() - started)
         return response
 
     async def _handle(self, request: Request) -> Reply:
         # the path as sent: the router decodes each segment once (url.path is decoded already)
         route, params = self.router.resolve(request.method, request.scope.get("raw_path") or request.url.path)
+        request.state.route_template = "/" + "/".join(route.pattern)
         principal = None if route.public else self._authenticate(request)
         if principal is not None and "subscriptionId" in params \
                 and params["subscriptionId"].lower() != principal.subscription.lower():

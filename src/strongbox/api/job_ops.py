@@ -1,4 +1,4 @@
-"""Handlers for jobs (list, get, cancel, export) and for every operation status and
+"""Handlers for jobs (list, get, cancel, export, logs) and for every operation status and
 result URL a 202 can point at."""
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ from strongbox.api.filters import job_filter, skip_token
 from strongbox.api.timefmt import iso
 from strongbox.api.protection_ops import item_resource
 from strongbox.api.vault_ops import vault_of
-from strongbox.domain.errors import AuthenticationFailed, NotFound
+from strongbox.domain.errors import AuthenticationFailed, InvalidParameter, NotFound
 from strongbox.domain.jobs import JobOperation
 from strongbox.domain.operations import OperationKind
 from strongbox.domain.vaults import Vault
 from strongbox.services import jobs, protection
+from strongbox.services.joblogs import read_job_log
 from strongbox.services.operations import OperationView, get_operation
 
 EXPORT_LINK_TTL = timedelta(minutes=15)
@@ -46,6 +47,19 @@ def job_details_get(call: Call) -> Reply:
     vault = vault_of(call)
     job = jobs.get_job(call.ctx, vault, call.params["jobName"])
     return Reply(200, wire.job_resource(job, vault, now=call.ctx.clock()))
+
+
+def job_logs_get(call: Call) -> Reply:
+    """strongbox's own: ``{"value": [{"seq", "time", "level", "message"}], "nextSeq"}``, the lines
+    after ``?since=`` (default 0); pass ``nextSeq`` as ``since`` to read on."""
+    vault = vault_of(call)
+    text = call.query.get("since", "0")
+    if not text.isascii() or not text.isdigit() or len(text) > 18:
+        raise InvalidParameter(f"since must be a line number (a non-negative integer), got '{text[:40]}'")
+    lines, next_seq = read_job_log(call.ctx, vault, call.params["jobName"], since=int(text))
+    return Reply(200, {"value": [{"seq": line.seq, "time": iso(line.time), "level": line.level,
+                                  "message": line.message} for line in lines],
+                       "nextSeq": next_seq})
 
 
 def job_cancellations_trigger(call: Call) -> Reply:

@@ -7,6 +7,7 @@ token's scope by the app before any handler runs.
 from __future__ import annotations
 
 from strongbox.api import admin_ops, compute_ops, identity_ops, job_ops, protection_ops, vault_ops
+from strongbox.api.metrics import Metrics
 from strongbox.api.router import Route, Router, route
 
 SUB = "/subscriptions/{subscriptionId}"
@@ -19,8 +20,12 @@ PI = PC + "/protectedItems/{protectedItemName}"
 VMS = "/providers/Microsoft.Compute/virtualMachines"
 
 
-def build_router(*, virtual_clock: bool = False) -> Router:
-    """The table; ``virtual_clock`` adds ``GET/POST /admin/clock`` (serve --virtual-clock only)."""
+def build_router(*, virtual_clock: bool = False, metrics: Metrics | None = None,
+                 metrics_public: bool = False) -> Router:
+    """The table; ``virtual_clock`` adds ``GET/POST /admin/clock`` (serve --virtual-clock only).
+    ``GET /metrics`` serves ``metrics`` (a registry of its own when None), without a token when
+    ``metrics_public``."""
+    metrics = metrics or Metrics()
     table: list[Route] = [
         # vaults
         route("GET", SUB + VAULTS, vault_ops.vaults_list_by_subscription),
@@ -60,6 +65,7 @@ def build_router(*, virtual_clock: bool = False) -> Router:
         route("GET", V + "/backupJobs/{jobName}", job_ops.job_details_get),
         route("POST", V + "/backupJobs/{jobName}/cancel", job_ops.job_cancellations_trigger),
         route("GET", V + "/backupJobs/{jobName}/operationResults/{operationId}", job_ops.job_operation_results_get),
+        route("GET", V + "/backupJobs/{jobName}/logs", job_ops.job_logs_get),   # strongbox's own
         route("POST", V + "/backupJobsExport", job_ops.jobs_export),
         # the export "blob", authorized by its signed link
         route("GET", "/strongbox/exports/{blobName}", job_ops.export_download, public=True),
@@ -75,6 +81,8 @@ def build_router(*, virtual_clock: bool = False) -> Router:
         route("GET", SUB + VMS, compute_ops.virtual_machines_list),
         route("GET", RG + VMS, compute_ops.virtual_machines_list),
         route("GET", RG + VMS + "/{vmName}", compute_ops.virtual_machines_get),
+        # Prometheus
+        route("GET", "/metrics", metrics.scrape, public=metrics_public, versioned=False),
     ]
     if virtual_clock:
         table += [

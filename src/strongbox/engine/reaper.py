@@ -3,7 +3,8 @@
 A job whose lease expired (its worker stopped heartbeating) is failed with a clear error.
 At start, jobs leased by a process of this host that no longer exists are failed at once,
 without waiting for the lease to run out (the usual case after kill -9 and a restart).
-The data plane is crash-safe, so failing the job is all the recovery there is to do.
+The data plane is crash-safe, so failing the job is all the recovery there is to do. The
+job's log gets one last line saying so, in the same transaction.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import threading
 from datetime import datetime, timedelta
 
 from strongbox.domain.errors import WorkerLost
+from strongbox.domain.joblogs import ERROR
 from strongbox.domain.jobs import Job, JobStatus, TaskStatus
 from strongbox.engine.worker import error_detail
 from strongbox.services.context import ServiceContext
@@ -52,6 +54,8 @@ def reap(ctx: ServiceContext, *, at_start: bool = False) -> list[str]:
                 continue
             _fail(job, now, "its worker stopped responding" if not at_start else "the server was stopped")
             if uow.jobs.save(job):
+                error = job.error_details[-1]
+                uow.job_logs.add(job.id, now, ERROR, f"{error.code}: {error.message}")
                 reaped.append(job.id)
     for job_id in reaped:
         log.warning("job %s failed: its worker is gone", job_id)

@@ -5,10 +5,15 @@ Invariants: only the worker holding the job's lease writes through a reporter (e
 is guarded by the lease); a cancel request seen in the record is never overwritten: the
 reporter merges it before it writes, and sets the cancellation token the data plane checks
 between chunks.
+
+Every change of a task, each 10% of a task's progress, a cancel request and anything a
+handler says (:meth:`JobReporter.info`, ``warning``, ``error``) also goes to the job's log
+(:mod:`strongbox.engine.joblog`); ``tally`` counts the bytes a job moved, for the metrics.
 """
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from datetime import datetime
@@ -16,8 +21,10 @@ from typing import Callable
 
 from strongbox.dataplane.progress import CancelToken, Progress
 from strongbox.domain.jobs import ErrorDetail, Job, JobStatus, Task, TaskStatus
+from strongbox.engine.joblog import JobLog, event
 
 SAVE_INTERVAL = 0.5
+MILESTONE = 10.0    # a task's progress goes to the job's log each time it passes a multiple of this
 
 
 class LeaseLost(Exception):
@@ -26,13 +33,35 @@ class LeaseLost(Exception):
 
 class JobReporter:
     def __init__(self, job: Job, *, save: Callable[[Job], bool], reload: Callable[[], Job | None],
-                 clock: Callable[[], datetime]) -> None:
+                 clock: Callable[[], datetime], joblog: JobLog | None = None) -> None:
         self.job = job
         self.cancel = CancelToken()
         self._save, self._reload, self._clock = save, reload, clock
         self._lock = threading.RLock()
         self._last_save = 0.0
         self.lease_lost = False
+        self.log = joblog or JobLog(job.id, None, clock)
+        self.tallies: dict[str, int] = {}          # bytes_read, bytes_written, bytes_deduplicated
+        self._milestones: dict[str, int] = {}      # task -> milestones of its progress already logged
+
+    # --- the job's log and tallies ----------------------------------------------------------
+    def info(self, message: str) -> None:
+        event(self.log, logging.INFO, message)
+
+    def warning(self, message: str) -> None:
+        event(self.log, logging.WARNING, message)
+
+    def error(self, message: str) -> None:
+        event(self.log, logging.ERROR, message)
+
+    def tally(self, **counts: int) -> None:
+        with self._lock:
+            for name, value in counts.items():
+                self.tallies[name] = self.tallies.get(name, 0) + value
+
+    def _task_started(self, t: Task) -> None:
+        t.status, t.start_time = TaskStatus.IN_PROGRESS, self._clock()
+        self.info(f"{t.name}: started" + (f" ({t.details})" if t.details else ""))
 
     # --- tasks ---------------------------------------------------------------------------
     def task(self, name: str) -> Task:
@@ -44,20 +73,25 @@ class JobReporter:
     def start_task(self, name: str, details: str = "") -> None:
         with self._lock:
             t = self.task(name)
-            if t.status is TaskStatus.NOT_STARTED:
-                t.status, t.start_time, t.progress_percentage = TaskStatus.IN_PROGRESS, self._clock(), 0.0
             if details:
                 t.details = details
+            if t.status is TaskStatus.NOT_STARTED:
+                self._task_started(t)
+                t.progress_percentage = 0.0
             self.flush(force=True)
 
     def task_progress(self, name: str, percent: float, details: str = "") -> None:
         with self._lock:
             t = self.task(name)
             if t.status is TaskStatus.NOT_STARTED:
-                t.status, t.start_time = TaskStatus.IN_PROGRESS, self._clock()
+                self._task_started(t)
             t.progress_percentage = round(min(max(percent, 0.0), 100.0), 2)
             if details:
                 t.details = details
+            step = int(t.progress_percentage // MILESTONE)
+            if 0 < step < 100 / MILESTONE and step > self._milestones.get(name, 0):
+                self._milestones[name] = step
+                self.info(f"{name}: {step * MILESTONE:.0f}%" + (f" ({t.details})" if t.details else ""))
             self.flush()
 
     def finish_task(self, name: str, status: TaskStatus = TaskStatus.COMPLETED, details: str = "") -> None:
@@ -70,6 +104,8 @@ class JobReporter:
                 t.progress_percentage = 100.0
             if details:
                 t.details = details
+            said = {TaskStatus.FAILED: self.error, TaskStatus.COMPLETED_WITH_WARNINGS: self.warning}.get(status, self.info)
+            said(f"{name}: {status.value}" + (f" ({t.details})" if t.details else ""))
             self.flush(force=True)
 
     # --- job-level progress ------------------------------------------------------------------
@@ -123,7 +159,12 @@ class JobReporter:
                 self.job.cancel_requested = True
                 if self.job.status is JobStatus.IN_PROGRESS:
                     self.job.status = JobStatus.CANCELLING
-                self.cancel.cancel()
+                self._cancel_seen()
+
+    def _cancel_seen(self) -> None:
+        if not self.cancel.cancelled:
+            self.warning("cancel requested: stopping at the next chunk")
+        self.cancel.cancel()
 
     def flush(self, force: bool = False) -> None:
         with self._lock:
@@ -137,4 +178,4 @@ class JobReporter:
                 self.lease_lost = True
                 self.cancel.cancel()
             elif self.job.cancel_requested:   # the save read back a cancel request
-                self.cancel.cancel()
+                self._cancel_seen()

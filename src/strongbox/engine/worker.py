@@ -6,6 +6,10 @@ its length (in real time, ``ctx.lease_clock``, even under a virtual clock) and p
 because this process looked dead) the worker stops writing at once. However the handler
 ends (returns, raises a product error, raises anything else), the job ends in a final
 status with an end time; nothing is left InProgress.
+
+Each job's log lines (:mod:`strongbox.engine.joblog`) are bound to the worker thread while
+the handler runs and written in batches by the heartbeat thread; all of them are written
+before the job's final status, so a client that sees the job final has seen its whole log.
 """
 
 from __future__ import annotations
@@ -17,12 +21,16 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Callable
 
 from strongbox.dataplane.errors import Cancelled
 from strongbox.domain.errors import StrongboxError
+from strongbox.domain.joblogs import LogLine
 from strongbox.domain.jobs import ErrorDetail, Job, JobOperation, JobStatus, TaskStatus
+from strongbox.engine.joblog import JobLog, bound, capture_job_logs, event
+from strongbox.engine.observer import EngineObserver, NoObserver
 from strongbox.engine.reporter import JobReporter
 from strongbox.services.context import ServiceContext
 
@@ -56,6 +64,7 @@ class WorkerPool:
     handlers: dict[JobOperation, Handler]
     size: int
     idle_wait: float = 0.2
+    observer: EngineObserver = field(default_factory=NoObserver)
 
     def __post_init__(self) -> None:
         self._stop = threading.Event()
@@ -87,16 +96,19 @@ class WorkerPool:
             except Exception:  # the database may be briefly unavailable; never kill the worker
                 log.exception("claim failed")
                 job = None
+            self.observer.worker_alive(worker_id, heartbeat=False)
             if job is None:
                 self._wake.wait(self.idle_wait)
                 self._wake.clear()
                 continue
-            run_job(self.ctx, job, worker_id, self.handlers, self._stop)
+            run_job(self.ctx, job, worker_id, self.handlers, self._stop, observer=self.observer)
 
 
 def run_job(ctx: ServiceContext, job: Job, worker_id: str, handlers: dict[JobOperation, Handler],
-            stopping: threading.Event | None = None) -> Job:
+            stopping: threading.Event | None = None, *, observer: EngineObserver | None = None) -> Job:
     lease = ctx.limits.lease_seconds
+    observer = observer or NoObserver()
+    started = time.monotonic()
 
     def save(j: Job) -> bool:
         with ctx.db.unit_of_work() as uow:
@@ -106,7 +118,13 @@ def run_job(ctx: ServiceContext, job: Job, worker_id: str, handlers: dict[JobOpe
         with ctx.db.unit_of_work() as uow:
             return uow.jobs.get(job.id)
 
-    reporter = JobReporter(job, save=save, reload=reload, clock=ctx.clock)
+    def write_lines(job_id: str, lines: Sequence[LogLine]) -> None:
+        with ctx.db.unit_of_work() as uow:
+            uow.job_logs.append(job_id, lines)
+
+    capture_job_logs()
+    joblog = JobLog(job.id, write_lines, ctx.clock)
+    reporter = JobReporter(job, save=save, reload=reload, clock=ctx.clock, joblog=joblog)
     done = threading.Event()
 
     def heartbeat() -> None:
@@ -123,44 +141,56 @@ def run_job(ctx: ServiceContext, job: Job, worker_id: str, handlers: dict[JobOpe
                     if not alive:
                         reporter.lease_lost = True
                         reporter.cancel.cancel()
+                        joblog.abandon()
                         return
+                    observer.worker_alive(worker_id, heartbeat=True)
                 reporter.observe_record()
+                joblog.flush()
             except Exception:
                 log.exception("heartbeat failed for job %s", job.id)
 
     beat = threading.Thread(target=heartbeat, name=f"heartbeat-{job.id[:8]}", daemon=True)
     beat.start()
+    reporter.info(f"{job.operation.value} of {job.entity_friendly_name} started on worker {worker_id}")
     reporter.observe_record()  # a cancel may have arrived before the claim
     status: JobStatus
-    try:
-        if reporter.cancel.cancelled:
-            raise Cancelled()
-        handler = handlers[job.operation]
-        status = handler(job, reporter, ctx)
-    except Cancelled:
-        status = JobStatus.CANCELLED
-    except StrongboxError as err:
-        status = JobStatus.FAILED
-        reporter.add_error(error_detail(err))
-    except Exception as err:  # a bug must still end the job, with what happened
-        log.error("job %s crashed:\n%s", job.id, traceback.format_exc())
-        status = JobStatus.FAILED
-        reporter.add_error(ErrorDetail(code="InternalError", message=f"{type(err).__name__}: {err}",
-                                       recommendations=["Report this error with the server log."],
-                                       error_code=numeric_code("InternalError")))
-    finally:
-        done.set()
+    with bound(joblog):
+        try:
+            if reporter.cancel.cancelled:
+                raise Cancelled()
+            handler = handlers[job.operation]
+            status = handler(job, reporter, ctx)
+        except Cancelled:
+            status = JobStatus.CANCELLED
+        except StrongboxError as err:
+            status = JobStatus.FAILED
+            reporter.error(f"{err.code}: {err.message}")
+            reporter.add_error(error_detail(err))
+        except Exception as err:  # a bug must still end the job, with what happened
+            log.error("job %s crashed:\n%s", job.id, traceback.format_exc())
+            status = JobStatus.FAILED
+            reporter.add_error(ErrorDetail(code="InternalError", message=f"{type(err).__name__}: {err}",
+                                           recommendations=["Report this error with the server log."],
+                                           error_code=numeric_code("InternalError")))
+        finally:
+            done.set()
     if reporter.lease_lost:
+        joblog.abandon()
         log.warning("job %s: lease lost; its final state belongs to whoever took it", job.id)
         beat.join(1)
         return job
-    _finish(reporter, status, ctx)
-    beat.join(1)
+    beat.join(1)   # the heartbeat thread is done before the last lines and the final save
+    elapsed = time.monotonic() - started
+    _finish(reporter, status, ctx, elapsed)
+    observer.job_finished(job, elapsed, dict(reporter.tallies))
     return job
 
 
-def _finish(reporter: JobReporter, status: JobStatus, ctx: ServiceContext) -> None:
+def _finish(reporter: JobReporter, status: JobStatus, ctx: ServiceContext, seconds: float) -> None:
     job = reporter.job
+    # the outcome closes the log: every line is stored before the job is final
+    level = {JobStatus.COMPLETED: logging.INFO, JobStatus.FAILED: logging.ERROR}.get(status, logging.WARNING)
+    event(reporter.log, level, f"{job.operation.value} {status.value} after {seconds:.1f} s", last=True)
     now = ctx.clock()
     task_end = {JobStatus.CANCELLED: TaskStatus.CANCELLED, JobStatus.FAILED: TaskStatus.FAILED}.get(status)
     for t in job.tasks:

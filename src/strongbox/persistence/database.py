@@ -32,7 +32,9 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection, Engine
 
 from strongbox.persistence.items import ItemRepository
+from strongbox.persistence.joblogs import JobLogRepository
 from strongbox.persistence.jobs import JobRepository
+from strongbox.persistence.jobstats import JobStatsRepository
 from strongbox.persistence.operations import OperationRepository
 from strongbox.persistence.policies import PolicyRepository
 from strongbox.persistence.recovery_points import RecoveryPointRepository
@@ -55,6 +57,8 @@ class UnitOfWork:
         self.items = ItemRepository(connection)
         self.points = RecoveryPointRepository(connection)
         self.jobs = JobRepository(connection)
+        self.job_logs = JobLogRepository(connection)
+        self.job_stats = JobStatsRepository(connection)
         self.operations = OperationRepository(connection)
         self.slots = SlotRepository(connection)
         self.clock = ClockRepository(connection)

@@ -20,6 +20,8 @@ Stored formats:
   virtual clock (see :mod:`strongbox.services.clock`).
 - ``jobs.exclusive_key`` is unique and NULL once the job is final (``is_final``), so at
   most one unfinished job holds a key, and the database enforces it.
+- ``job_logs`` rows belong to a job (``ON DELETE CASCADE`` on ``jobs.id``), so purging old
+  jobs or deleting a vault takes their logs too.
 - ``items.deferred_delete_at`` is set while an item is soft deleted (its purge time);
   ``items.purge_job_id`` names the purge job that claimed it, set by a compare-and-set in the
   job's own transaction, so one purge starts per item however many schedulers race.
@@ -204,6 +206,18 @@ jobs = sa.Table(
     sa.Index("ix_jobs_finished", "is_final", "end_time"),
     sa.Index("ix_jobs_item", "item_key", "is_final"),
     sqlite_autoincrement=True,
+)
+
+
+# Each job's log (:mod:`strongbox.domain.joblogs`): ``seq`` counts from 1 per job; the lines
+# go with their job (purged history, deleted vault).
+job_logs = sa.Table(
+    "job_logs", metadata,
+    sa.Column("job_id", sa.String(100), sa.ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    sa.Column("seq", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("time", UtcDateTime(), nullable=False),
+    sa.Column("level", sa.String(10), nullable=False),
+    sa.Column("message", sa.Text(), nullable=False),
 )
 
 

@@ -67,6 +67,10 @@ def run_backup(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
     status = JobStatus.COMPLETED_WITH_WARNINGS if result.warnings else JobStatus.COMPLETED
     _record_health(ctx, item.key, LastBackupStatus.HEALTHY if not result.warnings else LastBackupStatus.UNHEALTHY,
                    result.time)
+    rep.tally(bytes_read=result.bytes_read, bytes_written=result.bytes_stored,
+              bytes_deduplicated=max(result.bytes_read - result.bytes_new, 0))
+    for w in result.warnings:   # the job's log has every one; errorDetails the first few
+        rep.warning(f"{w.path}: {w.reason}")
     for w in result.warnings[:MAX_WARNINGS_LISTED]:
         code = "UserErrorFileChangedDuringBackup" if "changed" in w.reason else "UserErrorFileNotReadable"
         rep.add_error(ErrorDetail(code=code, message=f"{w.path}: {w.reason}", error_code=numeric_code(code),

@@ -69,6 +69,7 @@ def when_vault_free(work: Callable[[], T], rep: JobReporter, task: str, *, limit
                 raise
             rep.task_progress(task, rep.task(task).progress_percentage or 0.0,
                               f"waiting for another operation on the vault ({locked.message})")
+            rep.info(f"waiting for another operation on the vault ({locked.message}); trying again in {delay:.1f} s")
             rep.flush(force=True)   # show the wait at once, not at the next throttled save
             if rep.cancel.wait(delay):
                 raise Cancelled() from None

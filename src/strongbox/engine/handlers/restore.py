@@ -53,6 +53,7 @@ def run_restore(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
             rep.add_error(error_detail(refused, "Restore to the original location to recreate these links."))
             rep.finish_task(TRANSFER, TaskStatus.COMPLETED_WITH_WARNINGS, details=refused.message[:500])
             return JobStatus.COMPLETED_WITH_WARNINGS
+    rep.tally(bytes_written=result.bytes_written)
     rep.finish_task(TRANSFER, details=f"{result.files} files, {result.bytes_written} bytes written")
     rep.bag(**{"Restored Files": str(result.files), "Restored Size": human_size(result.bytes_written)})
     return JobStatus.COMPLETED
