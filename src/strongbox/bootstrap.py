@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from strongbox.api.app import ArmApp
+from strongbox.api.budgets import RequestBudgets
 from strongbox.api.metrics import Metrics
 from strongbox.api.routes import build_router
 from strongbox.config import Settings, master_key
@@ -34,7 +35,7 @@ from strongbox.services.audit import AuditLog
 from strongbox.services.catalog import SourceCatalog
 from strongbox.services.clock import VirtualClock
 from strongbox.services.context import Limits, ServiceContext
-from strongbox.services.tokens import TokenService
+from strongbox.services.tokens import TokenService, revocation_check
 from strongbox.storage.local import LocalStore
 
 SCHEDULER_INTERVAL = 1.0   # seconds between scheduler passes
@@ -117,7 +118,7 @@ def build_service(settings: Settings, *, workers: int | None = None) -> Service:
     limits = Limits(retry_after=server.retry_after, page_size=server.page_size,
                     lease_seconds=float(server.lease_seconds), job_retention_days=server.job_retention_days,
                     io_limit_mbps=server.io_limit_mbps)
-    tokens = TokenService(settings.keys_dir, server.tenant_id)
+    tokens = TokenService(settings.keys_dir, server.tenant_id, is_revoked=revocation_check(db))
     ctx = ServiceContext(db=db, catalog=build_catalog(settings), vault_storage=storage,
                          exports_dir=settings.data_dir / "exports", limits=limits,
                          signing_key=hashlib.sha256(b"exports" + secret).digest(),
@@ -130,7 +131,9 @@ def build_service(settings: Settings, *, workers: int | None = None) -> Service:
     audit.prepare()
     metrics = Metrics()     # this process's instruments: the API's latency, the workers' jobs
     router = build_router(virtual_clock=server.virtual_clock, metrics=metrics, metrics_public=settings.metrics.public)
-    arm = ArmApp(ctx, router, tokens, audit=audit, metrics=metrics)
+    arm = ArmApp(ctx, router, tokens,
+                 budgets=RequestBudgets(server.reads_per_hour, server.writes_per_hour),
+                 hsts_seconds=server.hsts_seconds, audit=audit, metrics=metrics)
     pool = WorkerPool(ctx, HANDLERS, size=server.workers if workers is None else workers, observer=metrics)
     reaper = Reaper(ctx, interval=max(1.0, server.lease_seconds / 3))
     scheduler = Scheduler(ctx, interval=SCHEDULER_INTERVAL, on_jobs=pool.wake)

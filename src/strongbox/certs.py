@@ -239,3 +239,22 @@ def _write_atomically(path: Path, content: bytes) -> None:
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     temporary.write_bytes(content)
     os.replace(temporary, path)
+
+
+def check_operator_tls(cert: Path, key: Path) -> None:
+    """Refuse, with a clear :class:`ConfigError`, an operator's certificate and key that TLS
+    could not serve: missing or unreadable files, PEM that does not parse, a key that does
+    not match the certificate."""
+    import ssl
+
+    from strongbox.domain.errors import ConfigError
+
+    for what, path in (("server.tls_cert", cert), ("server.tls_key", key)):
+        if not path.is_file():
+            raise ConfigError(f"{what} {path} is not a readable file")
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    try:
+        context.load_cert_chain(certfile=str(cert), keyfile=str(key))
+    except (ssl.SSLError, OSError, ValueError) as err:
+        raise ConfigError(f"server.tls_cert {cert} and server.tls_key {key} cannot serve TLS "
+                          f"(a PEM certificate chain and its matching private key are needed): {err}") from None

@@ -79,6 +79,11 @@ class ServerSettings:
     tenant_id: str = DEFAULT_TENANT_ID
     io_limit_mbps: int = 0          # cap on backup/restore throughput per job in MB/s; 0: no cap
     virtual_clock: bool = False     # serve a clock an Owner can move forward (POST /admin/clock); tests only
+    reads_per_hour: int = 12_000    # per-subscription budget of GETs (ARM's); past it: 429 with Retry-After
+    writes_per_hour: int = 1_200    # per-subscription budget of PUT/POST/PATCH/DELETE (ARM's)
+    tls_cert: Path | None = None    # the operator's certificate chain (PEM); default: a generated one
+    tls_key: Path | None = None     # its private key (PEM); required with tls_cert
+    hsts_seconds: int = 31_536_000  # Strict-Transport-Security max-age on HTTPS answers; 0: no header
 
 
 @dataclass(frozen=True)
@@ -234,6 +239,11 @@ _SERVER: dict[str, Check] = {
     "tenant_id": _guid,
     "io_limit_mbps": _integer(0, 100000),
     "virtual_clock": _boolean,
+    "reads_per_hour": _integer(1, 10_000_000),
+    "writes_per_hour": _integer(1, 10_000_000),
+    "tls_cert": _text,
+    "tls_key": _text,
+    "hsts_seconds": _integer(0, 100_000_000),
 }
 _DATABASE: dict[str, Check] = {"url": _text}
 _KEYS: dict[str, Check] = {"kek_file": _text}
@@ -373,6 +383,11 @@ def load_settings(
         server["data_dir"] = _path(server["data_dir"], base, "server.data_dir")
     else:
         server["data_dir"] = _default_data_dir()
+    for key in ("tls_cert", "tls_key"):
+        if key in server:
+            server[key] = _path(server[key], base, f"server.{key}")
+    if ("tls_cert" in server) != ("tls_key" in server):
+        raise ConfigError("server.tls_cert and server.tls_key go together: give both or neither")
     if host is not None:
         server["host"] = _text(host, "--host")
     if port is not None:

@@ -101,9 +101,11 @@ class RunningServer:
     def ca(self) -> Path:
         return self.data_dir / "tls" / "ca.pem"
 
-    def token(self, subscription: str, role: str = "Owner") -> str:
+    def token(self, subscription: str, role: str = "Owner", *, resource_group: str | None = None,
+              ttl: str | None = None) -> str:
+        extra = (["--resource-group", resource_group] if resource_group else []) + (["--ttl", ttl] if ttl else [])
         out = subprocess.run([STRONGBOX, "token", "issue", "--config", str(self.config), "--subscription",
-                              subscription, "--role", role], capture_output=True, text=True, check=True)
+                              subscription, "--role", role, *extra], capture_output=True, text=True, check=True)
         return out.stdout.strip()
 
     def log(self) -> str:

@@ -5,8 +5,8 @@
 every process on the database and answers like GET. The routes exist only when the server
 runs with ``--virtual-clock`` (:func:`strongbox.api.routes.build_router`).
 
-Who may call them: any valid token for now (roles are not enforced yet, issue 4);
-:func:`_require_owner` is the one place the Owner check goes.
+Who may call them: any role may read the clock; moving it (``Strongbox/admin/clock/action``)
+is the Owner's alone (api/authz.py, checked by the app before the handler runs).
 """
 
 from __future__ import annotations
@@ -25,7 +25,6 @@ MAX_ADVANCE = 10 * 365 * 86400.0
 def _require_owner(call: Call) -> None:
     if call.principal is None:
         raise AuthenticationFailed("Authentication failed. A bearer token is required.")
-    # Roles are not enforced yet (issue 4); then: if call.principal.role != "Owner": raise AuthorizationFailed(...)
 
 
 def _clock(call: Call) -> VirtualClock:

@@ -25,6 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from strongbox.api.audit_trail import AUDITED_METHODS, record as record_audit
+from strongbox.api.authz import authorize, check_resource_group
 from strongbox.api.budgets import RequestBudgets
 from strongbox.api.call import Call, Reply
 from strongbox.api.filters import check_query
@@ -77,11 +78,13 @@ def error_body(err: StrongboxError) -> dict[str, Any]:
 
 class ArmApp:
     def __init__(self, ctx: ServiceContext, router: Router, tokens: TokenService, *,
+                 budgets: RequestBudgets | None = None, hsts_seconds: int = 31_536_000,
                  audit: AuditLog | None = None, metrics: Metrics | None = None) -> None:
         self.ctx, self.router, self.tokens = ctx, router, tokens
         self.audit = audit      # every mutating request is recorded here (api/audit_trail.py)
         self.metrics = metrics  # request latency by route template (api/metrics.py)
-        self.budgets = RequestBudgets()
+        self.budgets = budgets or RequestBudgets()
+        self.hsts_seconds = hsts_seconds
 
     def asgi(self) -> Starlette:
         methods = ["GET", "PUT", "POST", "DELETE", "PATCH", "HEAD", "OPTIONS"]
@@ -101,7 +104,7 @@ class ArmApp:
         try:
             reply = await self._handle(request)
         except StrongboxError as err:
-            reply = Reply(err.http_status, error_body(err))
+            reply = Reply(err.http_status, error_body(err), dict(err.headers))
             if err.http_status == 401:
                 reply.headers["WWW-Authenticate"] = 'Bearer authorization_uri="", error="invalid_token"'
         except Exception:
@@ -121,10 +124,13 @@ class ArmApp:
         route, params = self.router.resolve(request.method, request.scope.get("raw_path") or request.url.path)
         request.state.route_template = "/" + "/".join(route.pattern)
         principal = None if route.public else self._authenticate(request)
-        if principal is not None and "subscriptionId" in params \
-                and params["subscriptionId"].lower() != principal.subscription.lower():
-            # Another tenant's subscription does not exist, as far as this token can tell.
-            raise SubscriptionNotFound(subscription=params["subscriptionId"])
+        if principal is not None:
+            if "subscriptionId" in params and params["subscriptionId"].lower() != principal.subscription.lower():
+                # Another tenant's subscription does not exist, as far as this token can tell.
+                raise SubscriptionNotFound(subscription=params["subscriptionId"])
+            request.state.remaining = self.budgets.spend(principal.subscription, request.method)
+            check_resource_group(principal, params.get("resourceGroupName"), request.url.path)
+            authorize(principal, route.action, request.url.path)
         query = {k.lower(): v for k, v in request.query_params.items()}
         check_query(query)
         api_version = "" if route.public or not route.versioned else check_api_version(query.get("api-version"))
@@ -141,7 +147,7 @@ class ArmApp:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise AuthenticationFailed("Authentication failed. The 'Authorization' header is not a Bearer token.")
-        return self.tokens.verify(token.strip())
+        return self.tokens.verify(token.strip())   # signature, claims, expiry, revocation
 
     @staticmethod
     async def _read_body(request: Request) -> bytes:
@@ -163,9 +169,13 @@ class ArmApp:
             "Cache-Control": "no-cache",
             "Pragma": "no-cache",
         }
-        reads, writes = self.budgets.spend(_subscription_of(request.url.path), request.method)
-        headers["x-ms-ratelimit-remaining-subscription-reads"] = str(reads)
-        headers["x-ms-ratelimit-remaining-subscription-writes"] = str(writes)
+        remaining = getattr(request.state, "remaining", None)   # set once the token was verified
+        if remaining is None:
+            remaining = self.budgets.peek(_subscription_of(request.url.path))
+        headers["x-ms-ratelimit-remaining-subscription-reads"] = str(remaining.reads)
+        headers["x-ms-ratelimit-remaining-subscription-writes"] = str(remaining.writes)
+        if request.url.scheme == "https" and self.hsts_seconds:
+            headers["Strict-Transport-Security"] = f"max-age={self.hsts_seconds}; includeSubDomains"
         if client_request_id:
             headers["x-ms-client-request-id"] = client_request_id
         headers.update(reply.headers)

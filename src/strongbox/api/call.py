@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
+from strongbox.api.authz import authorize, in_scope
 from strongbox.api.bodies import decode_json
 from strongbox.services.context import ServiceContext
 from strongbox.services.tokens import Principal
@@ -49,6 +50,15 @@ class Call:
         if async_operation is not None:
             headers["Azure-AsyncOperation"] = self.url(async_operation)
         return headers
+
+    def authorize(self, action: str) -> None:
+        """Require the caller's role to allow ``action`` too (a write judged by its body)."""
+        if self.principal is not None:
+            authorize(self.principal, action, self.path)
+
+    def visible(self, resource_group: str) -> bool:
+        """Whether a resource group's resources belong in this caller's lists."""
+        return in_scope(self.principal, resource_group)
 
     @property
     def filter(self) -> str | None:

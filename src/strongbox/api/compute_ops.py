@@ -76,4 +76,5 @@ def virtual_machines_list(call: Call) -> Reply:
     found = call.ctx.catalog.sources(p["subscriptionId"])
     if "resourceGroupName" in p:
         found = [s for s in found if s.resource_group.lower() == p["resourceGroupName"].lower()]
+    found = [s for s in found if call.visible(s.resource_group)]
     return Reply(200, {"value": [vm_resource(call, s) for s in found]})

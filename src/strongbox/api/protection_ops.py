@@ -7,6 +7,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from strongbox.api import bodies, wire
+from strongbox.api.authz import MANAGE_PROTECTION
 from strongbox.api.call import Call, Reply
 from strongbox.api.filters import recovery_point_filter, simple_filter
 from strongbox.api.vault_ops import vault_of
@@ -127,6 +128,10 @@ def protected_items_create_or_update(call: Call) -> Reply:
     _check_fabric(call)
     vault = vault_of(call)
     req = bodies.parse_protected_item_body(call.json())
+    stopping = (req.protection_state or "").lower() in ("protectionstopped", "protectionpaused")
+    if stopping or protection.is_configured(call.ctx, vault, call.params["containerName"],
+                                            call.params["protectedItemName"]):
+        call.authorize(MANAGE_PROTECTION)   # Backup Operator may only enable protection
     _, op = protection.configure_protection(call.ctx, vault, call.params["containerName"],
                                             call.params["protectedItemName"],
                                             source_resource_id=req.source_resource_id, policy_id=req.policy_id,

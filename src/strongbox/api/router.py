@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Callable
 from urllib.parse import unquote_to_bytes
 
+from strongbox.api.authz import action_for
 from strongbox.api.call import Call, Reply
 from strongbox.domain.errors import BadRequest, InvalidResourceName, MethodNotAllowed, PathNotFound
 
@@ -43,10 +44,12 @@ class Route:
     handler: Handler
     public: bool = False        # served without a bearer token
     versioned: bool = True      # needs ?api-version= (ARM routes); strongbox's own routes do not
+    action: str = ""            # the RBAC action a token's role must allow (api/authz.py)
 
 
 def route(method: str, template: str, handler: Handler, *, public: bool = False, versioned: bool = True) -> Route:
-    return Route(method, tuple(template.strip("/").split("/")), handler, public, versioned)
+    return Route(method, tuple(template.strip("/").split("/")), handler, public, versioned,
+                 action_for(method, template))
 
 
 def split_path(raw_path: str | bytes) -> list[str]:

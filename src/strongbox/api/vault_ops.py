@@ -31,7 +31,7 @@ def vaults_get(call: Call) -> Reply:
 
 def vaults_list_by_subscription(call: Call) -> Reply:
     found = vaults.list_vaults(call.ctx, call.params["subscriptionId"])
-    return Reply(200, wire.page([wire.vault_resource(v) for v in found], None))
+    return Reply(200, wire.page([wire.vault_resource(v) for v in found if call.visible(v.resource_group)], None))
 
 
 def vaults_list_by_resource_group(call: Call) -> Reply:

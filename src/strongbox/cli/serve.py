@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         import uvicorn
 
         from strongbox.bootstrap import build_service
-        from strongbox.certs import ensure_tls
+        from strongbox.certs import check_operator_tls, ensure_tls
         from strongbox.config import load_settings
         from strongbox.datalock import hold_for_serving
         from strongbox.demo import ensure_demo
@@ -44,7 +44,12 @@ def register(app: typer.Typer) -> None:
         server = settings.server
         ssl: dict[str, str] = {}
         scheme = "http"
-        if server.tls:
+        if server.tls and server.tls_cert is not None and server.tls_key is not None:
+            check_operator_tls(server.tls_cert, server.tls_key)
+            ssl = {"ssl_certfile": str(server.tls_cert), "ssl_keyfile": str(server.tls_key)}
+            scheme = "https"
+            typer.echo(f"TLS certificate (the operator's): {server.tls_cert}")
+        elif server.tls:
             files = ensure_tls(settings.tls_dir, [server.host, socket.gethostname()])
             ssl = {"ssl_certfile": str(files.cert), "ssl_keyfile": str(files.key)}
             scheme = "https"

@@ -43,15 +43,40 @@ def issue(
     subscription: Annotated[str, typer.Option("--subscription", "-s", help="Subscription id (a GUID).")],
     role: Annotated[str, typer.Option(help="Owner, Backup Contributor, Backup Operator or Backup Reader.")] = "Owner",
     ttl: Annotated[str, typer.Option(help="Lifetime, e.g. 30m, 12h, 7d, 1h30m.")] = f"{DEFAULT_TTL.days * 24}h",
+    resource_group: Annotated[
+        str | None, typer.Option("--resource-group", "-g", help="Scope the token to this resource group.")
+    ] = None,
     config: ConfigOption = None,
     data_dir: DataDirOption = None,
 ) -> None:
-    """Print a new bearer token for SUBSCRIPTION, and nothing else, on stdout."""
+    """Print a new bearer token for SUBSCRIPTION, and nothing else, on stdout (its id on stderr)."""
     # Check the cheap arguments first: a typo should not create keys in a data dir.
     canonical = canonical_role(role)
     lifetime = parse_ttl(ttl)
-    token = _service(config, data_dir).issue(subscription, role=canonical, ttl=lifetime)
+    service = _service(config, data_dir)
+    token = service.issue(subscription, role=canonical, ttl=lifetime, resource_group=resource_group)
+    typer.echo(f"token id: {service.verify(token).token_id} (revoke with: strongbox token revoke ID)", err=True)
     typer.echo(token)
+
+
+@app.command()
+def revoke(
+    token: Annotated[str, typer.Argument(help="The token id (as 'token verify' shows it), or the token itself.")],
+    config: ConfigOption = None,
+    data_dir: DataDirOption = None,
+) -> None:
+    """Revoke one token: every server sharing this data's database refuses it from now on (401)."""
+    from strongbox.persistence.database import Database
+    from strongbox.services.tokens import revoke as revoke_token
+
+    settings = load_settings(config, data_dir=data_dir)
+    db = Database(settings.database_url)
+    try:
+        db.migrate()
+        token_id, added = revoke_token(db, token, tokens=TokenService(settings.keys_dir, settings.server.tenant_id))
+    finally:
+        db.dispose()
+    typer.echo(f"token {token_id} {'revoked' if added else 'was already revoked'}", err=True)
 
 
 @app.command()

@@ -28,6 +28,8 @@ class StrongboxError(Exception):
         except (KeyError, IndexError):
             message = detail or template
         self.message = message
+        #: Extra HTTP response headers the API sends with this error (``Retry-After`` on a 429).
+        self.headers: dict[str, str] = {}
         super().__init__(message)
 
 

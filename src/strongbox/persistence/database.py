@@ -39,6 +39,7 @@ from strongbox.persistence.operations import OperationRepository
 from strongbox.persistence.policies import PolicyRepository
 from strongbox.persistence.recovery_points import RecoveryPointRepository
 from strongbox.persistence.schedules import ClockRepository, SlotRepository
+from strongbox.persistence.tokens import RevokedTokenRepository
 from strongbox.persistence.vaults import VaultRepository
 
 MIGRATIONS = Path(__file__).with_name("migrations")
@@ -62,6 +63,7 @@ class UnitOfWork:
         self.operations = OperationRepository(connection)
         self.slots = SlotRepository(connection)
         self.clock = ClockRepository(connection)
+        self.revoked_tokens = RevokedTokenRepository(connection)
 
 
 class Database:

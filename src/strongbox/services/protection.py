@@ -222,3 +222,12 @@ def delete_protection(ctx: ServiceContext, vault: Vault, container_name: str, it
     request = {"soft_delete_days": vault.security.soft_delete_days} if vault.security.soft_delete_on else {}
     return start_job(ctx, vault, JobOperation.DELETE_BACKUP_DATA, _subject(vault, source), request=request,
                      op_kind=OperationKind.VAULT, follows_job=True)
+
+
+def is_configured(ctx: ServiceContext, vault: Vault, container_name: str, item_name: str) -> bool:
+    """Whether the vault already holds this item (protected, stopped or soft-deleted): a PUT
+    on it changes existing protection rather than enabling new protection."""
+    source = resolve_source(ctx, vault, container_name, item_name)
+    with ctx.db.unit_of_work() as uow:
+        item = uow.items.get(item_key(vault.key, source.resource_group, source.name))
+    return item is not None and not item.deleted

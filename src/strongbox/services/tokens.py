@@ -17,6 +17,11 @@ Claims, all required on verify:
 ``rg`` (a resource group scope) is optional. The header carries ``kid``, a fingerprint of
 the public key, to make a future key rotation possible.
 
+A token is revoked by its id (:func:`revoke`, ``strongbox token revoke``): the id goes into
+the service database, which the API consults on every request, so a revocation holds at
+once for every server process sharing the database. Replacing the signing key still
+invalidates every token at once.
+
 Every failure of :meth:`TokenService.verify` is an :class:`AuthenticationFailed` subclass
 (HTTP 401) with Azure's codes: ``ExpiredAuthenticationToken`` for an expired token,
 ``InvalidAuthenticationToken`` for everything else. Expiry is judged by the injected
@@ -33,7 +38,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -42,15 +47,20 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from strongbox.keyfiles import create_private_file
 from strongbox.domain.errors import AuthenticationFailed, ConfigError, InvalidParameter
 
+if TYPE_CHECKING:
+    from strongbox.persistence.database import Database
+
 ISSUER = "strongbox"
 AUDIENCE = "https://management.azure.com/"
 ALGORITHM = "EdDSA"
 ROLES = ("Owner", "Backup Contributor", "Backup Operator", "Backup Reader")
 DEFAULT_TTL = timedelta(hours=24)
-#: Tokens cannot be revoked one by one, so they may not live longer than this.
+#: The longest lifetime a token may be issued with (a revocation is kept this long at most).
 MAX_TTL = timedelta(days=365)
 SIGNING_KEY_FILE = "token-signing.pem"
 
+_RESOURCE_GROUP = re.compile(r"^[A-Za-z0-9_.()-]{1,90}$")
+_TOKEN_ID = re.compile(r"^[0-9a-f]{32}$")
 _GUID = re.compile(r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$")
 _TTL = re.compile(r"(\d+)([wdhms])")
 _TTL_UNITS = {"w": "weeks", "d": "days", "h": "hours", "m": "minutes", "s": "seconds"}
@@ -115,11 +125,13 @@ def _utcnow() -> datetime:
 
 class TokenService:
     def __init__(
-        self, keys_dir: Path, tenant_id: str, *, clock: Callable[[], datetime] = _utcnow
+        self, keys_dir: Path, tenant_id: str, *, clock: Callable[[], datetime] = _utcnow,
+        is_revoked: Callable[[str], bool] | None = None,
     ) -> None:
         self._key_path = keys_dir / SIGNING_KEY_FILE
         self._tenant_id = tenant_id
         self._clock = clock
+        self._is_revoked = is_revoked
         self._key: Ed25519PrivateKey | None = None
 
     def issue(
@@ -133,6 +145,8 @@ class TokenService:
         if not _GUID.match(subscription):
             raise InvalidParameter(f"subscription must be a GUID, got {subscription!r}")
         _check_ttl(ttl, ttl)
+        if resource_group is not None and not _RESOURCE_GROUP.match(resource_group):
+            raise InvalidParameter(f"invalid resource group name {resource_group!r}")
         now = self._clock()
         claims: dict[str, Any] = {
             "iss": ISSUER,
@@ -190,6 +204,8 @@ class TokenService:
                 expires_at=expires_at.strftime("%m/%d/%Y %H:%M:%S"),
                 now=now.astimezone(UTC).strftime("%m/%d/%Y %H:%M:%S"),
             )
+        if self._is_revoked is not None and self._is_revoked(token_id):
+            raise InvalidAuthenticationToken("the token has been revoked")
         return Principal(
             token_id=token_id,
             subscription=subscription,
@@ -228,3 +244,30 @@ def _load_or_create_key(path: Path) -> Ed25519PrivateKey:
     return key
 
 
+
+
+def revoke(db: "Database", token_or_id: str, *, tokens: TokenService | None = None,
+           now: datetime | None = None) -> tuple[str, bool]:
+    """Revoke a token given its id (32 hex digits, as ``token verify`` shows it) or the token
+    itself (checked against ``tokens`` first). Returns (token id, newly revoked)."""
+    when = now or _utcnow()
+    text = token_or_id.strip()
+    if _TOKEN_ID.match(text.lower()):
+        token_id, expires_at = text.lower(), when + MAX_TTL
+    elif text.count(".") == 2 and tokens is not None:
+        principal = tokens.verify(text)
+        token_id, expires_at = principal.token_id, principal.expires_at
+    else:
+        raise InvalidParameter(f"{text[:40]!r} is neither a token id (32 hex digits) nor a token")
+    with db.unit_of_work() as uow:
+        uow.revoked_tokens.prune(when)
+        added = uow.revoked_tokens.add(token_id, when, expires_at)
+    return token_id, added
+
+
+def revocation_check(db: "Database") -> Callable[[str], bool]:
+    """``is_revoked`` for a :class:`TokenService`: one primary-key lookup per verify."""
+    def is_revoked(token_id: str) -> bool:
+        with db.unit_of_work() as uow:
+            return uow.revoked_tokens.contains(token_id)
+    return is_revoked

@@ -143,6 +143,14 @@ def test_relative_sqlite_url_resolves_against_the_config_folder(tmp_path: Path) 
     assert load_settings(config).database_url == "sqlite:////abs/sb.sqlite"
 
 
+def test_operator_tls_files_resolve_against_the_config_folder(tmp_path: Path) -> None:
+    config = write(tmp_path, "[server]\ntls_cert = 'pki/c.pem'\ntls_key = 'pki/k.pem'\n")
+    settings = load_settings(config)
+    assert settings.server.tls_cert == config.parent / "pki" / "c.pem"
+    assert settings.server.tls_key == config.parent / "pki" / "k.pem"
+    assert (settings.server.reads_per_hour, settings.server.writes_per_hour) == (12_000, 1_200)
+
+
 def test_settings_are_frozen() -> None:
     settings: Settings = load_settings()
     with pytest.raises(AttributeError):
@@ -171,6 +179,9 @@ def test_settings_are_frozen() -> None:
         ("[server]\ntenant_id = 'contoso'\n", "server.tenant_id must be a GUID"),
         ("[server]\nhost = ''\n", "server.host must be a non-empty string"),
         ("server = 5\n", "server must be a table"),
+        ("[server]\nwrites_per_hour = 0\n", "server.writes_per_hour must be an integer from 1"),
+        ("[server]\nhsts_seconds = -1\n", "server.hsts_seconds must be an integer from 0"),
+        ("[server]\ntls_cert = 'c.pem'\n", "server.tls_cert and server.tls_key go together"),
         ("sources = 5\n", "sources must be an array of tables"),
         ("[[sources]]\nname = 'a'\n", "sources[0].subscription is required"),
         (FULL.replace(f'"{SUB}"', '"not-a-guid"', 1), "sources[0].subscription must be a GUID"),

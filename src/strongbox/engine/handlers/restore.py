@@ -50,7 +50,9 @@ def run_restore(job: Job, rep: JobReporter, ctx: ServiceContext) -> JobStatus:
             result = repo.restore(snapshot.id, target, progress=progress, cancel=rep.cancel)
         except PathEscape as refused:
             # Everything else was restored; entries that would point out of the target were not.
-            rep.add_error(error_detail(refused, "Restore to the original location to recreate these links."))
+            rep.add_error(error_detail(refused, "These entries were refused to keep the restore inside its "
+                                                "target. Symlinks that point outside it are recreated only by a "
+                                                "restore to the original location."))
             rep.finish_task(TRANSFER, TaskStatus.COMPLETED_WITH_WARNINGS, details=refused.message[:500])
             return JobStatus.COMPLETED_WITH_WARNINGS
     rep.tally(bytes_written=result.bytes_written)
