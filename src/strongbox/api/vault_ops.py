@@ -25,6 +25,23 @@ def vaults_create_or_update(call: Call) -> Reply:
     return Reply(201 if created else 200, wire.vault_resource(vault))
 
 
+def vaults_update(call: Call) -> Reply:
+    """PATCH a vault (PatchVault): only what the body names changes; tags, sku and each security
+    setting it leaves out are kept, and the vault must exist."""
+    vault = vault_of(call)
+    body = call.json()
+    if isinstance(body, dict):
+        body = {"location": vault.location, "tags": vault.tags, "sku": {"name": vault.sku_name},
+                **{k: v for k, v in body.items() if k in ("tags", "sku", "properties")}}
+    req = bodies.parse_vault_body(body)
+    security = vaults.SecurityChange(soft_delete=req.soft_delete, soft_delete_days=req.soft_delete_days,
+                                     immutability=req.immutability)
+    updated, _ = vaults.create_or_update_vault(call.ctx, vault.subscription, vault.resource_group, vault.name,
+                                               location=vault.location, tags=req.tags, sku_name=req.sku_name,
+                                               security=security)
+    return Reply(200, wire.vault_resource(updated))
+
+
 def vaults_get(call: Call) -> Reply:
     return Reply(200, wire.vault_resource(vault_of(call)))
 

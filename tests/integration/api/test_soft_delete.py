@@ -276,3 +276,30 @@ def test_security_settings_are_validated(http: httpx.Client) -> None:
     off = {"location": "westeurope", "properties": {"securitySettings": {"softDeleteSettings": {
         "softDeleteState": "Disabled"}}}}
     _error(arm.req("PUT", arm.vault_path, api="2026-11-01", json=off), 400, "SoftDeleteAlwaysOn")
+
+
+def test_vault_patch_changes_only_what_it_names(http: httpx.Client) -> None:
+    """PATCH (PatchVault, as `az backup vault update --immutability-state` sends it)."""
+    arm = ClockArm(http, vault="vault-patch")
+    created = arm.req("PUT", arm.vault_path, api="2026-11-01",
+                      json={"location": "westeurope", "tags": {"team": "ops"}, "sku": {"name": "Standard"}})
+    assert created.status_code == 201, created.text
+    before = created.json()["properties"]["securitySettings"]["softDeleteSettings"]
+    r = arm.req("PATCH", arm.vault_path, api="2025-01-01", json={"properties": {"securitySettings": {
+        "immutabilitySettings": {"state": "Unlocked"}}}})
+    assert r.status_code == 200, r.text
+    assert r.json()["tags"] == {"team": "ops"} and r.json()["location"] == "westeurope"
+    security = r.json()["properties"]["securitySettings"]
+    assert security["immutabilitySettings"] == {"state": "Unlocked"} and security["softDeleteSettings"] == before
+    r = arm.req("PATCH", arm.vault_path, api="2025-01-01", json={"tags": {"team": "dev"}})
+    assert r.status_code == 200 and r.json()["tags"] == {"team": "dev"}
+    assert r.json()["properties"]["securitySettings"]["immutabilitySettings"] == {"state": "Unlocked"}
+    locked = {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Locked"}}}}
+    assert arm.req("PATCH", arm.vault_path, api="2025-01-01", json=locked).status_code == 200
+    back = {"properties": {"securitySettings": {"immutabilitySettings": {"state": "Disabled"}}}}
+    _error(arm.req("PATCH", arm.vault_path, api="2025-01-01", json=back), 400, "ImmutabilityLocked")
+    _error(arm.req("PATCH", arm.vault_path, api="2025-01-01", json=["not", "an", "object"]), 400,
+           "InvalidRequestContent")
+    missing = arm.req("PATCH", arm.vault_path.replace("vault-patch", "vault-none"), api="2025-01-01",
+                      json={"tags": {}})
+    assert missing.status_code == 404

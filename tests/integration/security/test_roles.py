@@ -126,6 +126,8 @@ CASES: list[Case] = [
          ALL, lambda a, w, r: a.get(f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/Microsoft.RecoveryServices/vaults")),
     Case("PUT", V, MANAGE, lambda a, w, r: a.req("PUT", a.vault_path, api="2026-11-01", json=VAULT)),
     Case("GET", V, ALL, lambda a, w, r: a.get(a.vault_path)),
+    Case("PATCH", V, MANAGE, lambda a, w, r: a.req("PATCH", a.vault_path, api="2025-01-01",
+                                                   json={"tags": {"patched-by": r}})),
     Case("DELETE", V, OWN, lambda a, w, r: a.req("DELETE", a.vault_path.replace("/vault1", "/scratch"))),
     Case("GET", V + "/backupPolicies", ALL, lambda a, w, r: a.get(f"{a.vault_path}/backupPolicies")),
     Case("PUT", V + "/backupPolicies/{policyName}", MANAGE,
