@@ -6,7 +6,7 @@ token's scope by the app before any handler runs.
 
 from __future__ import annotations
 
-from strongbox.api import admin_ops, compute_ops, identity_ops, job_ops, protection_ops, vault_ops
+from strongbox.api import admin_ops, compute_ops, dashboard_ops, identity_ops, job_ops, protection_ops, vault_ops
 from strongbox.api.metrics import Metrics
 from strongbox.api.router import Route, Router, route
 
@@ -32,7 +32,6 @@ def build_router(*, virtual_clock: bool = False, metrics: Metrics | None = None,
         route("GET", RG + VAULTS, vault_ops.vaults_list_by_resource_group),
         route("PUT", V, vault_ops.vaults_create_or_update),
         route("GET", V, vault_ops.vaults_get),
-        route("PATCH", V, vault_ops.vaults_update),
         route("DELETE", V, vault_ops.vaults_delete),
         # policies
         route("GET", V + "/backupPolicies", vault_ops.backup_policies_list),
@@ -84,6 +83,9 @@ def build_router(*, virtual_clock: bool = False, metrics: Metrics | None = None,
         route("GET", RG + VMS + "/{vmName}", compute_ops.virtual_machines_get),
         # Prometheus
         route("GET", "/metrics", metrics.scrape, public=metrics_public, versioned=False),
+        # the web dashboard's static files (it signs in with a token and calls the routes above)
+        route("GET", "/dashboard", dashboard_ops.dashboard_index, public=True, versioned=False),
+        route("GET", "/dashboard/{fileName}", dashboard_ops.dashboard_file, public=True, versioned=False),
     ]
     if virtual_clock:
         table += [

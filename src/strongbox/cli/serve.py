@@ -61,6 +61,8 @@ def register(app: typer.Typer) -> None:
         if server.virtual_clock:
             typer.echo(f"virtual clock: {service.ctx.clock().isoformat()} (move it with POST /admin/clock)")
         typer.echo(f"strongbox listening on {scheme}://{server.host}:{server.port}", )
+        typer.echo(f"dashboard: {scheme}://{server.host}:{server.port}/dashboard/ (sign in with a token from "
+                   "`strongbox token issue`)")
         settle_after_startup()
         service.start_background()
         try:
