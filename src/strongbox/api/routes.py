@@ -32,6 +32,7 @@ def build_router(*, virtual_clock: bool = False, metrics: Metrics | None = None,
         route("GET", RG + VAULTS, vault_ops.vaults_list_by_resource_group),
         route("PUT", V, vault_ops.vaults_create_or_update),
         route("GET", V, vault_ops.vaults_get),
+        route("PATCH", V, vault_ops.vaults_update),
         route("DELETE", V, vault_ops.vaults_delete),
         # policies
         route("GET", V + "/backupPolicies", vault_ops.backup_policies_list),
