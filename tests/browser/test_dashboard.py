@@ -93,7 +93,7 @@ def test_an_operator_restores_a_recovery_point_to_a_declared_location(
     page.locator(f"#points-body tr[data-key='{point}'] button[data-action='restore']").click()
     page.fill("#restore-location", "restores1")
     assert page.input_value("#restore-rg") == arm.resource_group
-    shot(page, "5-restore-form")
+    shot(page, "6-restore-form")
     page.click("#restore-submit")
     page.wait_for_selector("#job-title:has-text('Restore of vm-small')")
     page.wait_for_selector("#job-status:has-text('Completed')", timeout=60_000)
@@ -101,6 +101,22 @@ def test_an_operator_restores_a_recovery_point_to_a_declared_location(
     assert job["properties"]["operation"] == "Restore" and job["properties"]["status"] == "Completed"
     restored = server.restores.glob("**/index.html")  # type: ignore[attr-defined]
     assert any(p.read_text() == "<h1>hello</h1>\n" for p in restored)
+
+
+def test_an_operator_cancels_a_running_backup(page: Any, tokens: dict[str, str], arm: Arm) -> None:
+    sign_in(page, tokens["Backup Operator"])
+    page.wait_for_selector("#view-jobs:not([hidden])")
+    page.click("#nav a[data-view='items']")
+    page.locator("#items-body tr[data-name='vm-big'] button[data-action='backup']").click()
+    page.wait_for_selector("#job-title:has-text('Backup of vm-big')")
+    cancel = page.locator("#job-cancel")
+    cancel.wait_for(state="visible", timeout=20_000)   # shown while the job runs and is cancellable
+    cancel.click()
+    page.wait_for_selector("#job-status:text-matches('^Cancel(l)?ed$')", timeout=60_000)
+    assert cancel.is_hidden()
+    job = arm.job(page.text_content("#job-id") or "")
+    assert job["properties"]["status"] == "Cancelled", job
+    shot(page, "5-job-cancelled")
 
 
 def test_a_backup_reader_sees_no_action_buttons(page: Any, tokens: dict[str, str], arm: Arm) -> None:
@@ -112,7 +128,7 @@ def test_a_backup_reader_sees_no_action_buttons(page: Any, tokens: dict[str, str
     page.wait_for_selector("#items-body tr[data-name='vm-small']")
     assert page.locator("#items-body tr").count() == 2
     assert page.locator("#items-body button").count() == 0
-    shot(page, "6-reader-items")
+    shot(page, "7-reader-items")
     page.locator("#items-body tr[data-name='vm-small'] a", has_text="Recovery points").click()
     page.wait_for_selector("#points-body tr")
     assert page.locator("#points-body button").count() == 0
@@ -120,6 +136,14 @@ def test_a_backup_reader_sees_no_action_buttons(page: Any, tokens: dict[str, str
     page.locator("#jobs-body tr[data-item='vm-small']").first.click()
     page.wait_for_selector("#job-status:has-text('Completed')")
     assert page.locator("#job-cancel").is_hidden()
+    # a start-time range with no job in it
+    page.click("#nav a[data-view='jobs']")
+    page.wait_for_selector("#jobs-body tr")
+    page.fill("#filter-from", "2099-01-01T00:00")
+    page.wait_for_selector("#jobs-empty:not([hidden])")
+    assert page.locator("#jobs-body tr").count() == 0
+    page.fill("#filter-from", "2000-01-01T00:00")
+    page.wait_for_selector("#jobs-body tr[data-item='vm-small']")
 
 
 def test_a_bad_token_gets_a_clear_sign_in_error(page: Any, tokens: dict[str, str]) -> None:
@@ -136,4 +160,4 @@ def test_a_bad_token_gets_a_clear_sign_in_error(page: Any, tokens: dict[str, str
     assert error.text_content().startswith("Sign-in failed: The access token is invalid")
     assert page.locator("#view-signin").is_visible() and page.locator("#nav").is_hidden()
     assert page.evaluate("sessionStorage.length") == 0
-    shot(page, "7-bad-token")
+    shot(page, "8-bad-token")
