@@ -1,7 +1,7 @@
 """The only wiring: settings in, a running service out.
 
 Builds the database, the vault storage adapter over the data plane, the service context,
-the ARM app, the worker pool, the reaper and the scheduler (and, with ``virtual_clock``, the
+the ARM app, the worker pool, the reaper, the scheduler and the webhook dispatcher (and, with ``virtual_clock``, the
 shared virtual clock every service reads as ``ctx.clock``), and the one :class:`Metrics` the
 app and the workers both report to. Nothing here runs at import time.
 """
@@ -36,6 +36,7 @@ from strongbox.services.catalog import SourceCatalog
 from strongbox.services.clock import VirtualClock
 from strongbox.services.context import Limits, ServiceContext
 from strongbox.services.tokens import TokenService, revocation_check
+from strongbox.services.webhooks import WebhookDispatcher
 from strongbox.storage.local import LocalStore
 
 SCHEDULER_INTERVAL = 1.0   # seconds between scheduler passes
@@ -90,6 +91,7 @@ class Service:
     workers: WorkerPool
     reaper: Reaper
     scheduler: Scheduler
+    webhooks: WebhookDispatcher | None = None   # POSTs job events to [[webhooks]]
 
     def start_background(self) -> None:
         if self.ctx.virtual_clock is not None:
@@ -98,11 +100,15 @@ class Service:
         self.workers.start()
         self.reaper.start()
         self.scheduler.start()
+        if self.webhooks is not None:
+            self.webhooks.start()
 
     def stop(self) -> None:
         self.scheduler.stop()
         self.workers.stop()
         self.reaper.stop()
+        if self.webhooks is not None:
+            self.webhooks.stop()
         if self.ctx.virtual_clock is not None:
             self.ctx.virtual_clock.stop()
         self.ctx.db.dispose()
@@ -139,5 +145,7 @@ def build_service(settings: Settings, *, workers: int | None = None) -> Service:
     scheduler = Scheduler(ctx, interval=SCHEDULER_INTERVAL, on_jobs=pool.wake)
     if ctx.virtual_clock is not None:
         ctx.virtual_clock.on_change(scheduler.wake)   # a moved clock is checked at once
+    # Always built, even with no [[webhooks]]: it also marks the outbox's events handled.
+    webhooks = WebhookDispatcher(db, settings.webhooks, retention_days=server.job_retention_days, clock=ctx.clock)
     return Service(settings=settings, ctx=ctx, tokens=tokens, arm=arm, workers=pool, reaper=reaper,
-                   scheduler=scheduler)
+                   scheduler=scheduler, webhooks=webhooks)

@@ -38,13 +38,23 @@ loses the vaults.
 
 ``[metrics] public = true`` serves ``GET /metrics`` without a token (default: any valid token
 reads it); see :mod:`strongbox.api.metrics`.
+
+``[[webhooks]]`` (see :mod:`strongbox.services.webhooks`): each has a ``url`` (``https://``;
+``http://`` only for a loopback host, or with ``allow_http = true``; no user or password in
+it; unique among webhooks), exactly one of ``secret`` (16+ characters) and ``secret_file``
+(read when the server starts, not here), ``events`` (``"all"``, the default, or
+``"problems"``: jobs that ended Failed, CompletedWithWarnings or Cancelled),
+``timeout_seconds`` (default 10), ``max_attempts`` (default 8) and ``retry_base_seconds``
+(the first retry's delay, doubling after each failure up to 10 minutes; default 1).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import tomllib
+import urllib.parse
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,6 +131,38 @@ class MetricsSettings:
     public: bool = False            # GET /metrics without a token (for a Prometheus with no credentials)
 
 
+WEBHOOK_EVENTS = ("all", "problems")
+MIN_WEBHOOK_SECRET = 16
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    """Where job events are POSTed, and how they are signed and retried."""
+
+    url: str
+    secret: str | None = None       # the HMAC key, given inline ...
+    secret_file: Path | None = None  # ... or read from this file (one of the two), when the server starts
+    events: str = "all"             # "all", or "problems": Failed, CompletedWithWarnings, Cancelled
+    timeout_seconds: int = 10
+    max_attempts: int = 8
+    retry_base_seconds: float = 1.0  # the first retry's delay; doubles per failure, at most 10 minutes
+    allow_http: bool = False        # http:// to a host that is not loopback
+
+    def secret_bytes(self) -> bytes:
+        """The HMAC key; :class:`ConfigError` when the secret file cannot be read or is too short."""
+        if self.secret is not None:
+            return self.secret.encode("utf-8")
+        assert self.secret_file is not None
+        try:
+            text = self.secret_file.read_text(encoding="utf-8").strip()
+        except (OSError, UnicodeDecodeError) as err:
+            raise ConfigError(f"cannot read the secret_file of webhook {self.url}: {err}") from None
+        if len(text) < MIN_WEBHOOK_SECRET:
+            raise ConfigError(f"the secret_file of webhook {self.url} must hold at least "
+                              f"{MIN_WEBHOOK_SECRET} characters")
+        return text.encode("utf-8")
+
+
 @dataclass(frozen=True)
 class Settings:
     server: ServerSettings
@@ -130,6 +172,7 @@ class Settings:
     config_path: Path | None
     keys: KeySettings = KeySettings()
     metrics: MetricsSettings = MetricsSettings()
+    webhooks: tuple[WebhookSettings, ...] = ()
 
     @property
     def data_dir(self) -> Path:
@@ -192,6 +235,18 @@ def _text(value: Any, where: str) -> str:
     return value
 
 
+def _choice(value: Any, where: str, choices: tuple[str, ...]) -> str:
+    if value not in choices:
+        raise ConfigError(f"{where} must be one of {', '.join(repr(c) for c in choices)}, got {value!r}")
+    return str(value)
+
+
+def _number(value: Any, where: str, low: float, high: float) -> float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        raise ConfigError(f"{where} must be a number from {low:g} to {high:g}")
+    return float(value)
+
+
 def _guid(value: Any, where: str) -> str:
     if not isinstance(value, str) or not GUID.match(value):
         raise ConfigError(f"{where} must be a GUID like 00000000-0000-0000-0000-000000000000")
@@ -248,6 +303,16 @@ _SERVER: dict[str, Check] = {
 _DATABASE: dict[str, Check] = {"url": _text}
 _KEYS: dict[str, Check] = {"kek_file": _text}
 _METRICS: dict[str, Check] = {"public": _boolean}
+_WEBHOOK: dict[str, Check] = {
+    "url": _text,
+    "secret": _text,
+    "secret_file": _text,
+    "events": lambda value, where: _choice(value, where, WEBHOOK_EVENTS),
+    "timeout_seconds": _integer(1, 300),
+    "max_attempts": _integer(1, 100),
+    "retry_base_seconds": lambda value, where: _number(value, where, 0.01, 3600.0),
+    "allow_http": _boolean,
+}
 _SOURCE: dict[str, Check] = {
     "subscription": _guid,
     "resource_group": _resource_group,
@@ -260,7 +325,7 @@ _RESTORE_LOCATION: dict[str, Check] = {
     "name": _storage_account,
     "path": _text,
 }
-_TOP_LEVEL = ("server", "database", "keys", "metrics", "sources", "restore_locations")
+_TOP_LEVEL = ("server", "database", "keys", "metrics", "sources", "restore_locations", "webhooks")
 
 
 def _table(raw: Any, where: str, schema: Mapping[str, Check], required: tuple[str, ...] = ()) -> dict[str, Any]:
@@ -341,6 +406,40 @@ def _restore_location(raw: Any, where: str, base: Path) -> RestoreLocationSpec:
     )
 
 
+def _loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _webhook(raw: Any, where: str, base: Path) -> WebhookSettings:
+    fields = _table(raw, where, _WEBHOOK, required=("url",))
+    url = fields["url"]
+    try:
+        parts = urllib.parse.urlsplit(url)
+        host = parts.hostname or ""
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise ConfigError(f"{where}.url is not a valid URL: {url!r}") from None
+    if parts.scheme not in ("https", "http") or not host:
+        raise ConfigError(f"{where}.url must be an https:// URL with a host, got {url!r}")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(f"{where}.url must not carry a user name or password")
+    if parts.scheme == "http" and not _loopback(host) and not fields.get("allow_http", False):
+        raise ConfigError(f"{where}.url is http:// to a host that is not loopback: use https://, "
+                          f"or set {where}.allow_http = true")
+    if ("secret" in fields) == ("secret_file" in fields):
+        raise ConfigError(f"{where} needs exactly one of secret and secret_file")
+    if "secret" in fields and len(fields["secret"]) < MIN_WEBHOOK_SECRET:
+        raise ConfigError(f"{where}.secret must be at least {MIN_WEBHOOK_SECRET} characters")
+    if "secret_file" in fields:
+        fields["secret_file"] = _path(fields["secret_file"], base, f"{where}.secret_file")
+    return WebhookSettings(**fields)
+
+
 def _refuse_duplicates(specs: Sequence[SourceSpec | RestoreLocationSpec], what: str) -> None:
     seen: set[tuple[str, str, str]] = set()
     for index, spec in enumerate(specs):
@@ -417,6 +516,12 @@ def load_settings(
         )
     _refuse_duplicates(sources, "sources")
     _refuse_duplicates(restore_locations, "restore_locations")
+    webhooks = tuple(_webhook(item, f"webhooks[{i}]", base)
+                     for i, item in enumerate(_items(raw.get("webhooks", []), "webhooks")))
+    urls = [hook.url for hook in webhooks]
+    for index, url in enumerate(urls):
+        if url in urls[:index]:
+            raise ConfigError(f"webhooks[{index}] duplicates the url {url!r}")
 
     return Settings(
         server=server_settings,
@@ -426,6 +531,7 @@ def load_settings(
         config_path=config_path,
         keys=KeySettings(kek_file=kek_file),
         metrics=MetricsSettings(**metrics),
+        webhooks=webhooks,
     )
 
 

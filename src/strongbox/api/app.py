@@ -25,7 +25,7 @@ from starlette.responses import Response
 from starlette.routing import Route as StarletteRoute
 
 from strongbox.api.audit_trail import AUDITED_METHODS, record as record_audit
-from strongbox.api.authz import authorize, check_resource_group
+from strongbox.api.authz import authorize, check_resource_group, resource_groups_named
 from strongbox.api.budgets import RequestBudgets
 from strongbox.api.call import Call, Reply
 from strongbox.api.filters import check_query
@@ -64,12 +64,6 @@ def check_api_version(value: str | None) -> str:
             or not (1 <= int(m.group(3)) <= 31):
         raise InvalidApiVersion(version=value[:40])
     return value
-
-
-def _subscription_of(path: str) -> str:
-    """The subscription a request is addressed to ('' for routes outside one)."""
-    parts = path.strip("/").split("/")
-    return parts[1] if len(parts) > 1 and parts[0].lower() == "subscriptions" else ""
 
 
 def error_body(err: StrongboxError) -> dict[str, Any]:
@@ -123,13 +117,17 @@ class ArmApp:
         # the path as sent: the router decodes each segment once (url.path is decoded already)
         route, params = self.router.resolve(request.method, request.scope.get("raw_path") or request.url.path)
         request.state.route_template = "/" + "/".join(route.pattern)
+        request.state.route = route
         principal = None if route.public else self._authenticate(request)
         if principal is not None:
+            request.state.principal = principal
+            # The caller's own budget pays, whatever the path names (and nobody else's leaks).
+            request.state.remaining = self.budgets.spend(principal.subscription, request.method)
             if "subscriptionId" in params and params["subscriptionId"].lower() != principal.subscription.lower():
                 # Another tenant's subscription does not exist, as far as this token can tell.
                 raise SubscriptionNotFound(subscription=params["subscriptionId"])
-            request.state.remaining = self.budgets.spend(principal.subscription, request.method)
-            check_resource_group(principal, params.get("resourceGroupName"), request.url.path)
+            for scope in resource_groups_named(params):
+                check_resource_group(principal, scope, request.url.path)
             authorize(principal, route.action, request.url.path)
         query = {k.lower(): v for k, v in request.query_params.items()}
         check_query(query)
@@ -170,8 +168,8 @@ class ArmApp:
             "Pragma": "no-cache",
         }
         remaining = getattr(request.state, "remaining", None)   # set once the token was verified
-        if remaining is None:
-            remaining = self.budgets.peek(_subscription_of(request.url.path))
+        if remaining is None:   # no verified caller: the full budget, nobody's real figures
+            remaining = self.budgets.full()
         headers["x-ms-ratelimit-remaining-subscription-reads"] = str(remaining.reads)
         headers["x-ms-ratelimit-remaining-subscription-writes"] = str(remaining.writes)
         if request.url.scheme == "https" and self.hsts_seconds:

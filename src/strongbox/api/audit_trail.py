@@ -7,12 +7,13 @@ subscription, the client's address, the method, the operation (the handler's nam
 without its query, the request ids, the status and the error code. Never kept: a body, a
 token, a query string (the OAuth token route's secrets travel in its body).
 
-The token's identity is read from its signature alone (``TokenService.verify``), not from
-the authentication step: a request refused because its token is revoked is still recorded
-under that token's id. An unsigned or expired token is recorded as no token.
+The token's identity is the authenticated principal, or, for a request refused at
+authentication, what the token's signature alone says (``verify(check_revoked=False)``): a
+request refused because its token is revoked is still recorded under that token's id. An
+unsigned or expired token is recorded as no token.
 
 A failed append is logged as an error and the answer still goes out: by then the operation
-has happened (a job may exist) and clients retry 5xx POSTs.
+has happened (a job may exist) and clients retry 5xx POSTs. SECURITY.md says so.
 """
 
 from __future__ import annotations
@@ -53,12 +54,14 @@ def _append(audit: AuditLog, request: Request, response: Response, router: Route
 def event_of(request: Request, response: Response, router: Router, tokens: TokenService) -> AuditEvent:
     token_id = role = subscription = None
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    if scheme.lower() == "bearer" and token.strip():
+    principal = getattr(request.state, "principal", None)   # set when the request got in
+    if principal is None and scheme.lower() == "bearer" and token.strip():
         try:
-            principal = tokens.verify(token.strip())
-            token_id, role, subscription = principal.token_id, principal.role, principal.subscription
+            principal = tokens.verify(token.strip(), check_revoked=False)
         except StrongboxError:
             pass
+    if principal is not None:
+        token_id, role, subscription = principal.token_id, principal.role, principal.subscription
     return AuditEvent(
         method=request.method, resource=request.url.path, status=response.status_code,
         operation=_operation(request, router), error=_error_code(response),
@@ -71,6 +74,9 @@ def event_of(request: Request, response: Response, router: Router, tokens: Token
 
 def _operation(request: Request, router: Router) -> str | None:
     """The handler's name (``vaults_create_or_update``), or None for a path no route serves."""
+    route = getattr(request.state, "route", None)   # set once the app resolved it
+    if route is not None:
+        return str(route.handler.__name__)
     raw = request.scope.get("raw_path")   # the path as sent, as the app routes it
     path = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else request.url.path
     try:

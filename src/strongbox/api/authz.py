@@ -22,8 +22,10 @@ One write needs its body to be judged: a PUT of a protected item may enable prot
 (Backup Operator may) or stop it, change its policy or undelete it (Backup Contributor
 only). Handlers ask for that with :data:`MANAGE_PROTECTION` through ``Call.authorize``.
 
-A token may also be scoped to one resource group: requests for another resource group
-are refused with 403, and subscription-wide lists show only that resource group.
+A token may also be scoped to one resource group. It then acts only on resources in it: a
+path whose vault, container or item (the VM's resource group is part of their names) lies in
+another resource group is refused with 403, and so is a restore into a restore location of
+another resource group; lists show only what lies in its resource group.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ import re
 from functools import lru_cache
 
 from strongbox.domain.errors import AuthorizationFailed
+from strongbox.domain.sources import parse_container_name, parse_item_name
 from strongbox.services.tokens import Principal
 
 RS = "Microsoft.RecoveryServices/vaults"
@@ -108,6 +111,26 @@ def check_resource_group(principal: Principal, resource_group: str | None, scope
         raise AuthorizationFailed(
             f"The client '{principal.token_id}' is scoped to resource group '{principal.resource_group}' "
             f"and does not have authorization over scope '{scope}'.")
+
+
+def resource_groups_named(params: dict[str, str]) -> list[str]:
+    """Every resource group a route's parameters name: the vault's, and the VM's in container
+    and item names (``IaasVMContainer;iaasvmcontainerv2;{rg};{vm}``)."""
+    found = [params["resourceGroupName"]] if "resourceGroupName" in params else []
+    for key, parse in (("containerName", parse_container_name), ("protectedItemName", parse_item_name)):
+        parsed = parse(params[key]) if key in params else None
+        if parsed is not None:
+            found.append(parsed[0])
+    return found
+
+
+def resource_group_of(resource_id: str) -> str | None:
+    """``/subscriptions/s/resourceGroups/{rg}/...`` -> rg (None when the id names none)."""
+    parts = resource_id.strip("/").split("/")
+    for i, part in enumerate(parts[:-1]):
+        if part.lower() == "resourcegroups":
+            return parts[i + 1]
+    return None
 
 
 def in_scope(principal: Principal | None, resource_group: str) -> bool:

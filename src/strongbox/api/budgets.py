@@ -84,6 +84,10 @@ class RequestBudgets:
             bucket.tokens -= 1.0
             return _remaining(bucket, other, write)
 
+    def full(self) -> Remaining:
+        """A whole budget: what answers to callers with no verified token report."""
+        return Remaining(reads=int(self._capacity[False]), writes=int(self._capacity[True]))
+
     def peek(self, subscription: str) -> Remaining:
         """What is left, without spending (for answers to requests that spent nothing)."""
         sub = subscription.lower()

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote, urlencode
 
-from strongbox.api.authz import authorize, in_scope
+from strongbox.api.authz import authorize, check_resource_group, in_scope, resource_group_of
 from strongbox.api.bodies import decode_json
 from strongbox.services.context import ServiceContext
 from strongbox.services.tokens import Principal
@@ -55,6 +55,13 @@ class Call:
         """Require the caller's role to allow ``action`` too (a write judged by its body)."""
         if self.principal is not None:
             authorize(self.principal, action, self.path)
+
+    def check_scope(self, resource_id: str | None) -> None:
+        """403 unless the resource a body names (a restore location, a target resource group)
+        lies in the caller's resource group, for a token scoped to one."""
+        rg = resource_group_of(resource_id) if resource_id else None
+        if self.principal is not None and rg is not None:
+            check_resource_group(self.principal, rg, resource_id or "")
 
     def visible(self, resource_group: str) -> bool:
         """Whether a resource group's resources belong in this caller's lists."""

@@ -64,6 +64,8 @@ def backup_protectable_items_list(call: Call) -> Reply:
                                          "friendlyName"))
     values = []
     for source, protected in protection.protectable_sources(call.ctx, vault):
+        if not call.visible(source.resource_group):
+            continue
         if wanted.get("backupManagementType", wire.IAAS_VM).lower() != wire.IAAS_VM.lower():
             continue
         if wanted.get("workloadType", "VM").lower() != "vm":
@@ -84,6 +86,8 @@ def backup_protection_containers_list(call: Call) -> Reply:
     values = []
     if wanted.get("backupManagementType", wire.IAAS_VM).lower() == wire.IAAS_VM.lower():
         for source in protection.container_sources(call.ctx, vault):
+            if not call.visible(source.resource_group):
+                continue
             if "friendlyName" in wanted and wanted["friendlyName"].lower() != source.name.lower():
                 continue
             values.append(wire.container_resource(source, vault, True))
@@ -105,6 +109,8 @@ def backup_protected_items_list(call: Call) -> Reply:
                                          "backupSetName"))
     values = []
     for view in protection.list_items(call.ctx, vault):
+        if not call.visible(view.source.resource_group):
+            continue
         if wanted.get("backupManagementType", wire.IAAS_VM).lower() != wire.IAAS_VM.lower():
             continue
         if wanted.get("itemType", "VM").lower() != "vm":
@@ -180,6 +186,8 @@ def restores_trigger(call: Call) -> Reply:
     _check_fabric(call)
     vault = vault_of(call)
     req = bodies.parse_restore_body(call.json())
+    for named in (req.storage_account_id, req.target_resource_group_id, req.target_virtual_machine_id):
+        call.check_scope(named)
     _, op = backups.trigger_restore(
         call.ctx, vault, call.params["containerName"], call.params["protectedItemName"],
         call.params["recoveryPointId"], recovery_type=req.recovery_type, recovery_point_id=req.recovery_point_id,

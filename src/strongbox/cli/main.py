@@ -84,9 +84,15 @@ def _mount_restore() -> None:
     app.command("restore", epilog=EXIT_CODES_HELP + " Without --wait: 0 once the job is started.")(backup.restore)
 
 
+def _mount_webhook() -> None:
+    from strongbox.cli import webhook
+
+    app.add_typer(webhook.app, name="webhook", help="The delivery log of the job-event webhooks.")
+
+
 _COMMANDS = {"vault": _mount_vault, "token": _mount_token, "key": _mount_key, "audit": _mount_audit,
              "serve": _mount_serve, "job": _mount_job, "item": _mount_item, "point": _mount_point,
-             "backup": _mount_backup, "restore": _mount_restore}
+             "backup": _mount_backup, "restore": _mount_restore, "webhook": _mount_webhook}
 
 
 def _mount(argv: list[str] | None = None) -> None:

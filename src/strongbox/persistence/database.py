@@ -41,6 +41,7 @@ from strongbox.persistence.recovery_points import RecoveryPointRepository
 from strongbox.persistence.schedules import ClockRepository, SlotRepository
 from strongbox.persistence.tokens import RevokedTokenRepository
 from strongbox.persistence.vaults import VaultRepository
+from strongbox.persistence.webhooks import WebhookRepository
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 SQLITE_BUSY_TIMEOUT_S = 10.0
@@ -64,6 +65,7 @@ class UnitOfWork:
         self.slots = SlotRepository(connection)
         self.clock = ClockRepository(connection)
         self.revoked_tokens = RevokedTokenRepository(connection)
+        self.webhooks = WebhookRepository(connection)
 
 
 class Database:

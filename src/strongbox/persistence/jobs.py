@@ -22,6 +22,8 @@ Invariants, and how the database keeps them:
 - A cancel request is never lost: ``save`` keeps ``cancel_requested`` once set and keeps
   ``Cancelling`` when a worker that has not seen the request saves ``InProgress``.
 - A final save clears the exclusive key and the lease.
+- Inserting a job and making it final each add a webhook event to the outbox in the same
+  transaction (:func:`strongbox.persistence.webhooks.record_job_event`).
 
 Claim, heartbeat and save by workers belong in short units of work of their own.
 
@@ -44,6 +46,7 @@ from sqlalchemy.exc import IntegrityError
 from strongbox.domain.errors import Conflict
 from strongbox.domain.jobs import JobQuery, ErrorDetail, Job, JobOperation, JobStatus, Task, TaskStatus
 from strongbox.persistence.schema import jobs
+from strongbox.persistence.webhooks import record_job_event
 
 # The one backup management type strongbox serves; a filter on any other matches no job.
 BACKUP_MANAGEMENT_TYPE = "AzureIaasVM"
@@ -80,6 +83,7 @@ class JobRepository:
             try:
                 with self._c.begin_nested():
                     job.seq = self._c.execute(jobs.insert().values(**values).returning(jobs.c.seq)).scalar_one()
+                record_job_event(self._c, job)   # the webhooks' outbox, in this transaction
                 return job
             except IntegrityError:
                 if self._exists(job.id):
@@ -180,6 +184,7 @@ class JobRepository:
         job.status, job.cancel_requested = JobStatus(row.status), bool(row.cancel_requested)
         if final:
             job.lease_owner, job.lease_expires = None, None
+            record_job_event(self._c, job)   # the webhooks' outbox, in this transaction
         return True
 
     def request_cancel(self, job_id: str) -> Job | None:

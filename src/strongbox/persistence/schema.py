@@ -25,6 +25,9 @@ Stored formats:
 - ``items.deferred_delete_at`` is set while an item is soft deleted (its purge time);
   ``items.purge_job_id`` names the purge job that claimed it, set by a compare-and-set in the
   job's own transaction, so one purge starts per item however many schedulers race.
+- ``webhook_events`` is an outbox: its rows are written in the same transaction as the job
+  transition they tell of, so a committed transition always has its event; deliveries and
+  their attempts go with their event (``ON DELETE CASCADE``), not with the job.
 """
 
 from __future__ import annotations
@@ -218,6 +221,53 @@ job_logs = sa.Table(
     sa.Column("time", UtcDateTime(), nullable=False),
     sa.Column("level", sa.String(10), nullable=False),
     sa.Column("message", sa.Text(), nullable=False),
+)
+
+
+# Webhooks (:mod:`strongbox.services.webhooks`): the outbox of job events, written in the
+# job's own transaction; one delivery per (event, webhook url), made by the one dispatcher
+# that took the event; one attempt row per POST (the delivery log).
+webhook_events = sa.Table(
+    "webhook_events", metadata,
+    sa.Column("seq", SeqType, primary_key=True, autoincrement=True),
+    sa.Column("id", sa.String(100), nullable=False, unique=True),
+    sa.Column("type", sa.String(60), nullable=False),
+    sa.Column("job_id", sa.String(100), nullable=False),
+    sa.Column("time", UtcDateTime(), nullable=False),
+    sa.Column("body", sa.Text(), nullable=False),
+    sa.Column("dispatched", sa.Boolean(), nullable=False),
+    sa.Index("ix_webhook_events_dispatch", "dispatched", "seq"),
+    sqlite_autoincrement=True,
+)
+
+webhook_deliveries = sa.Table(
+    "webhook_deliveries", metadata,
+    sa.Column("id", sa.String(100), primary_key=True),
+    sa.Column("event_id", sa.String(100), sa.ForeignKey("webhook_events.id", ondelete="CASCADE"), nullable=False),
+    sa.Column("url", sa.String(2000), nullable=False),
+    sa.Column("event_type", sa.String(60), nullable=False),
+    sa.Column("job_id", sa.String(100), nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("attempts", sa.Integer(), nullable=False),
+    sa.Column("created", UtcDateTime(), nullable=False),
+    sa.Column("next_attempt_at", UtcDateTime(), nullable=False),
+    sa.Column("lease_owner", sa.String(200), nullable=True),
+    sa.Column("lease_expires", UtcDateTime(), nullable=True),
+    sa.Column("finished_at", UtcDateTime(), nullable=True),
+    sa.UniqueConstraint("event_id", "url"),
+    sa.Index("ix_webhook_deliveries_due", "status", "next_attempt_at"),
+)
+
+webhook_attempts = sa.Table(
+    "webhook_attempts", metadata,
+    sa.Column("delivery_id", sa.String(100), sa.ForeignKey("webhook_deliveries.id", ondelete="CASCADE"),
+              primary_key=True),
+    sa.Column("attempt", sa.Integer(), primary_key=True, autoincrement=False),
+    sa.Column("time", UtcDateTime(), nullable=False),
+    sa.Column("status_code", sa.Integer(), nullable=True),
+    sa.Column("error", sa.Text(), nullable=True),
+    sa.Column("duration_ms", sa.Integer(), nullable=False),
+    sa.Index("ix_webhook_attempts_time", "time"),
 )
 
 

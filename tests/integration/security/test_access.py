@@ -119,3 +119,64 @@ def test_token_issue_refuses_bad_scope_and_role(server: RunningServer) -> None:
         r = subprocess.run([STRONGBOX, "token", "issue", "--config", str(server.config), "--subscription", SUB, *args],
                            capture_output=True, text=True)
         assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_resource_group_token_cannot_reach_machines_or_locations_of_another(server: RunningServer,
+                                                                            vaults: Arm) -> None:
+    """Its own vault, but a VM or a restore location in another resource group: 403."""
+    with client(server, server.token(SUB, "Backup Contributor", resource_group=RG_OTHER)) as http:
+        scoped = Arm(http, resource_group=RG_OTHER, vault="vault-other")
+        scoped.create_policy()
+        protectable = scoped.get(f"{scoped.vault_path}/backupProtectableItems").json()["value"]
+        assert [p["properties"]["friendlyName"] for p in protectable] == ["vm-other"]
+        foreign = scoped.item_path("vm-main", vm_rg=RG)
+        enable = {"properties": {"protectedItemType": "Microsoft.Compute/virtualMachines",
+                                 "sourceResourceId": scoped.vm_id("vm-main", vm_rg=RG),
+                                 "policyId": f"{scoped.vault_path}/backupPolicies/daily"}}
+        for method, path, body in (("PUT", foreign, enable), ("GET", foreign, None),
+                                   ("POST", f"{foreign}/backup", {"properties": {"objectType": "IaasVMBackupRequest"}})):
+            r = scoped.req(method, path, json=body)
+            assert r.status_code == 403, (method, path, r.text)
+            assert r.json()["error"]["code"] == "AuthorizationFailed"
+        # Its own VM: protected, backed up, and restorable only into its own resource group.
+        scoped.wait_job(_enable(scoped))
+        scoped.wait_job(scoped.follow(scoped.req("POST", f"{scoped.item_path('vm-other', vm_rg=RG_OTHER)}/backup",
+                                                 json={"properties": {"objectType": "IaasVMBackupRequest"}})))
+        item = scoped.item_path("vm-other", vm_rg=RG_OTHER)
+        point = scoped.get(f"{item}/recoveryPoints").json()["value"][0]["name"]
+        restore = {"properties": {"objectType": "IaasVMRestoreRequest", "recoveryType": "RestoreDisks",
+                                  "recoveryPointId": point, "sourceResourceId": scoped.vm_id("vm-other", vm_rg=RG_OTHER),
+                                  "storageAccountId": f"/subscriptions/{SUB}/resourceGroups/{RG}/providers/"
+                                                      "Microsoft.Storage/storageAccounts/restores1"}}
+        r = scoped.req("POST", f"{item}/recoveryPoints/{point}/restore", json=restore)
+        assert r.status_code == 403 and r.json()["error"]["code"] == "AuthorizationFailed", r.text
+        # The shared virtual clock moves for every subscription: not for a resource-group Owner.
+    with client(server, server.token(SUB, "Owner", resource_group=RG_OTHER)) as http:
+        r = http.post("/admin/clock", json={"advanceSeconds": 0})
+        assert r.status_code == 403 and "whole subscription" in r.json()["error"]["message"]
+
+
+def _enable(arm: Arm) -> str:
+    body = {"properties": {"protectedItemType": "Microsoft.Compute/virtualMachines",
+                           "sourceResourceId": arm.vm_id("vm-other", vm_rg=RG_OTHER),
+                           "policyId": f"{arm.vault_path}/backupPolicies/daily"}}
+    r = arm.req("PUT", arm.item_path("vm-other", vm_rg=RG_OTHER), json=body)
+    assert r.status_code == 202, r.text
+    return arm.follow(r)
+
+
+def test_budget_headers_tell_only_the_callers_own_figures(server: RunningServer, vaults: Arm) -> None:
+    with client(server, None) as anonymous:
+        for i in range(3):
+            r = Arm(anonymous, subscription=SUB_B).get(f"/subscriptions/{SUB_B}/providers/Microsoft.RecoveryServices/vaults")
+            assert r.status_code == 401
+            assert r.headers["x-ms-ratelimit-remaining-subscription-reads"] == "12000"
+    with client(server, server.token(SUB_B)) as http_b:
+        b = Arm(http_b, subscription=SUB_B)
+        first = int(b.get(f"/subscriptions/{SUB_B}/providers/Microsoft.RecoveryServices/vaults")
+                    .headers["x-ms-ratelimit-remaining-subscription-reads"])
+        probe = b.get(VAULTS_A)   # another subscription: 404, and B's own budget pays for it
+        assert probe.status_code == 404
+        # (B's bucket refills 3.3 reads a second: the second figure is first - 1, or first if a token came back)
+        assert int(probe.headers["x-ms-ratelimit-remaining-subscription-reads"]) in (first - 1, first)
+        assert first < 12000
