@@ -127,6 +127,9 @@ class BackupRun:
             if self._batch:
                 self._flush_batch()
             self._drain(0)
+            # The last report comes before the commit: a paced caller may sleep in it, and a
+            # cancel that arrives meanwhile must still win (after the commit it no longer could).
+            self.meter.finish()
             tree_ids = self.tree.close()
             self.packs.flush()
             self.cancel.raise_if_cancelled()   # the last moment a cancel can still win
@@ -134,7 +137,6 @@ class BackupRun:
                                           self.files, self.bytes_total, self.dirs, tree_ids)
             snapshots.save(self.ctx.store, self.ctx.cipher, info, self.ctx.hostname)
             self.cache_out.commit()
-            self.meter.finish()   # the last report still holds the lock: the backup is not over yet
         except BaseException:
             self.cancel_tasks.cancel()   # file tasks stop at their next chunk
             readers.shutdown(wait=True, cancel_futures=True)
