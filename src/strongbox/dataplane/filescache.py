@@ -11,13 +11,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import os
 from pathlib import Path
 from typing import Any, Iterator
 
 import zstandard
 
+from strongbox.dataplane import jsonl
 from strongbox.dataplane.tree import path_key
 
 Content = list[list[Any]]
@@ -35,26 +35,27 @@ class FilesCacheReader:
         if path is not None and path.is_file():
             self._fh = open(path, "rb")
             stream = zstandard.ZstdDecompressor().stream_reader(self._fh)
-            self._it = (json.loads(line) for line in io.TextIOWrapper(stream, encoding="utf-8",
-                                                                      errors="surrogateescape"))
+            self._it = (jsonl.loads(line) for line in io.BufferedReader(stream))
         self._head: list[Any] | None = None
+        self._head_key: tuple[str, ...] = ()
         self._advance()
 
     def _advance(self) -> None:
         try:
             self._head = next(self._it)
+            self._head_key = path_key(self._head[0])
         except (StopIteration, ValueError, zstandard.ZstdError, OSError):
             self._head = None
 
     def lookup(self, abs_path: str, size: int, mtime_ns: int, ino: int) -> Content | None:
         key = path_key(abs_path)
-        while self._head is not None and path_key(self._head[0]) < key:
+        while self._head is not None and self._head_key < key:
             self._advance()
         h = self._head
         if h is not None and h[0] == abs_path:
             self._advance()
             if h[1] == size and h[2] == mtime_ns and h[3] == ino:
-                return list(h[4])
+                return h[4]   # decoded for this lookup alone: the caller may keep it
         return None
 
     def close(self) -> None:
@@ -74,8 +75,7 @@ class FilesCacheWriter:
 
     def add(self, abs_path: str, size: int, mtime_ns: int, ino: int, content: Content) -> None:
         if self._w is not None:
-            self._w.write(json.dumps([abs_path, size, mtime_ns, ino, content],
-                                     separators=(",", ":")).encode("utf-8", "surrogateescape") + b"\n")
+            self._w.write(jsonl.dumps([abs_path, size, mtime_ns, ino, content]) + b"\n")
 
     def commit(self) -> None:
         if self._w is not None and self.path is not None:

@@ -51,14 +51,19 @@ def walk(root_name: str, abs_path: str, on_error: Callable[[str, str], None]) ->
 
 
 def _children(tree_path: str, abs_path: str, on_error: Callable[[str, str], None]) -> Iterator[Entry]:
-    try:
-        with os.scandir(abs_path) as it:
-            entries = sorted(it, key=lambda e: e.name)
-    except OSError as err:
-        on_error(abs_path, err.strerror or str(err))
-        return
-    for e in entries:
-        tp = f"{tree_path}/{e.name}"
+    """Depth first, names sorted, with an explicit stack: one generator however deep the
+    tree (nested ``yield from`` costs every entry a hop per level)."""
+    stack: list[tuple[str, Iterator[os.DirEntry[str]]]] = []
+    listed = _listing(abs_path, on_error)
+    if listed is not None:
+        stack.append((tree_path, listed))
+    while stack:
+        parent, entries = stack[-1]
+        e = next(entries, None)
+        if e is None:
+            stack.pop()
+            continue
+        tp = f"{parent}/{e.name}"
         try:
             st = e.stat(follow_symlinks=False)
         except OSError as err:
@@ -66,7 +71,18 @@ def _children(tree_path: str, abs_path: str, on_error: Callable[[str, str], None
             continue
         yield Entry(tp, e.path, st)
         if stat.S_ISDIR(st.st_mode):
-            yield from _children(tp, e.path, on_error)
+            listed = _listing(e.path, on_error)
+            if listed is not None:
+                stack.append((tp, listed))
+
+
+def _listing(abs_path: str, on_error: Callable[[str, str], None]) -> Iterator[os.DirEntry[str]] | None:
+    try:
+        with os.scandir(abs_path) as it:
+            return iter(sorted(it, key=lambda e: e.name))
+    except OSError as err:
+        on_error(abs_path, err.strerror or str(err))
+        return None
 
 
 def prescan(roots: list[tuple[str, str]]) -> tuple[int, int]:

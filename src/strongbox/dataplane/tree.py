@@ -14,10 +14,11 @@ data chunks (kind ``tree``), so unchanged parts of the tree dedupe across snapsh
 
 from __future__ import annotations
 
-import json
 from typing import Any, Callable, Iterable, Iterator
 
 from pyfastcdc import FastCDC
+
+from strongbox.dataplane import jsonl
 
 Node = dict[str, Any]
 _FLUSH_AT = 8 * 1024 * 1024
@@ -26,7 +27,7 @@ _ID_MAX = 1 << 32
 
 
 def encode_node(node: Node) -> bytes:
-    return json.dumps(node, separators=(",", ":")).encode() + b"\n"
+    return jsonl.dumps(node) + b"\n"
 
 
 class TreeWriter:
@@ -66,9 +67,9 @@ def read_tree(chunk_ids: Iterable[str], fetch: Callable[[bytes], bytes]) -> Iter
         lines = data.split(b"\n")
         tail = lines.pop()
         for line in lines:
-            yield json.loads(line)
+            yield jsonl.loads(line)
     if tail.strip():
-        yield json.loads(tail)
+        yield jsonl.loads(tail)
 
 
 def valid_path(path: str) -> bool:
