@@ -19,6 +19,7 @@ from typing import Annotated, Any
 
 import typer
 
+from strongbox.cli.options import ConfigOption, DataDirOption
 from strongbox.config import load_settings
 from strongbox.domain.errors import InvalidParameter, NotFound
 from strongbox.services.audit import AuditLog, AuditLogTampered
@@ -26,18 +27,6 @@ from strongbox.services.audit_verify import verify as verify_log
 
 app = typer.Typer(no_args_is_help=True, help="List and verify the log of every mutating API request.")
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="The server's config file.", dir_okay=False),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The server's data dir (default: $STRONGBOX_DATA_DIR or ./strongbox-data).",
-        file_okay=False,
-    ),
-]
 
 
 class AuditLogNotFound(NotFound):

@@ -9,25 +9,14 @@ subclasses, which ``cli/main.py`` prints on one line.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from strongbox.cli.options import ConfigOption, DataDirOption
+
 app = typer.Typer(no_args_is_help=True, help="Rotate the master secret that unlocks the vaults.")
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="The server's config file.", dir_okay=False),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The server's data dir (default: $STRONGBOX_DATA_DIR or ./strongbox-data).",
-        file_okay=False,
-    ),
-]
 
 
 @app.callback()

@@ -14,23 +14,12 @@ from typing import Annotated
 
 import typer
 
+from strongbox.cli.options import ConfigOption, DataDirOption, server_database
 from strongbox.config import load_settings
 from strongbox.services.tokens import DEFAULT_TTL, TokenService, canonical_role, parse_ttl
 
 app = typer.Typer(no_args_is_help=True, help="Issue bearer tokens signed by the server's key.")
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="The server's config file.", dir_okay=False),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The server's data dir (default: $STRONGBOX_DATA_DIR or ./strongbox-data).",
-        file_okay=False,
-    ),
-]
 
 
 def _service(config: Path | None, data_dir: Path | None) -> TokenService:
@@ -66,16 +55,11 @@ def revoke(
     data_dir: DataDirOption = None,
 ) -> None:
     """Revoke one token: every server sharing this data's database refuses it from now on (401)."""
-    from strongbox.persistence.database import Database
     from strongbox.services.tokens import revoke as revoke_token
 
     settings = load_settings(config, data_dir=data_dir)
-    db = Database(settings.database_url)
-    try:
-        db.migrate()
+    with server_database(settings) as db:
         token_id, added = revoke_token(db, token, tokens=TokenService(settings.keys_dir, settings.server.tenant_id))
-    finally:
-        db.dispose()
     typer.echo(f"token {token_id} {'revoked' if added else 'was already revoked'}", err=True)
 
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Callable, Iterator, Optional, TypeVar
 
 import typer
-from contextlib import contextmanager
 
 from strongbox.domain.errors import StrongboxError
 

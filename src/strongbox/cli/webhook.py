@@ -10,27 +10,15 @@ from __future__ import annotations
 
 import json
 from enum import Enum
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from strongbox.cli.options import ConfigOption, DataDirOption, server_database
 from strongbox.config import load_settings
 
 app = typer.Typer(no_args_is_help=True, help="The delivery log of the job-event webhooks.")
 
-ConfigOption = Annotated[
-    Path | None,
-    typer.Option("--config", "-c", help="The server's config file.", dir_okay=False),
-]
-DataDirOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--data-dir",
-        help="The server's data dir (default: $STRONGBOX_DATA_DIR or ./strongbox-data).",
-        file_okay=False,
-    ),
-]
 
 
 class Output(str, Enum):
@@ -46,16 +34,9 @@ def log_command(
     data_dir: DataDirOption = None,
 ) -> None:
     """Print the newest webhook delivery attempts, newest first."""
-    from strongbox.persistence.database import Database
-
     settings = load_settings(config, data_dir=data_dir)
-    db = Database(settings.database_url)
-    try:
-        db.migrate()
-        with db.unit_of_work() as uow:
-            lines = uow.webhooks.log(limit)
-    finally:
-        db.dispose()
+    with server_database(settings) as db, db.unit_of_work() as uow:
+        lines = uow.webhooks.log(limit)
     if output is Output.json:
         for line in lines:
             typer.echo(json.dumps({

@@ -55,7 +55,8 @@ class FilesCacheReader:
         if h is not None and h[0] == abs_path:
             self._advance()
             if h[1] == size and h[2] == mtime_ns and h[3] == ino:
-                return h[4]   # decoded for this lookup alone: the caller may keep it
+                content: Content = h[4]   # decoded for this lookup alone: the caller may keep it
+                return content
         return None
 
     def close(self) -> None:

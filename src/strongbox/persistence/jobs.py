@@ -35,7 +35,6 @@ JSON layouts: ``tasks`` is a list of ``{"name", "status", "start_time", "end_tim
 from __future__ import annotations
 
 import builtins
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 

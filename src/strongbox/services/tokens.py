@@ -31,7 +31,6 @@ clock, with no leeway: issuer and verifier are the same host.
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import uuid
 from collections.abc import Callable

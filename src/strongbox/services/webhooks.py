@@ -83,7 +83,7 @@ def verify(secret: bytes, timestamp: str, body: bytes, header: str, *, now: floa
 
 def backoff(attempt: int, base: float) -> float:
     """Seconds to wait after failed attempt number ``attempt`` (1, 2, ...)."""
-    return min(base * 2 ** min(attempt - 1, 32), MAX_BACKOFF)
+    return float(min(base * 2.0 ** min(attempt - 1, 32), MAX_BACKOFF))
 
 
 def wants(hook: WebhookSettings, event_type: str) -> bool:
