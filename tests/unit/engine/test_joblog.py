@@ -163,14 +163,16 @@ def test_the_reporter_logs_task_changes_each_tenth_of_progress_and_a_cancel_once
 # --- a real worker run on SQLite ------------------------------------------------------------
 
 class NoVaults:
+    """The vault port of a context whose jobs never touch a vault: any use fails the test."""
+
     def create(self, storage_id: str) -> None:
-        raise NotImplementedError
+        raise AssertionError("these jobs must not create a vault")
 
     def destroy(self, storage_id: str) -> None:
-        raise NotImplementedError
+        raise AssertionError("these jobs must not destroy a vault")
 
     def open(self, storage_id: str) -> object:
-        raise NotImplementedError
+        raise AssertionError("these jobs must not open a vault")
 
 
 @pytest.fixture
