@@ -14,6 +14,18 @@ SUB = "00000000-0000-0000-0000-00000000a001"
 RG = "rg-test"
 
 
+def daily_policy_body() -> dict[str, Any]:
+    """A daily AzureIaasVM policy at 02:00 UTC keeping 7 daily points."""
+    return {"properties": {
+        "backupManagementType": "AzureIaasVM",
+        "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily",
+                           "scheduleRunTimes": ["2026-01-01T02:00:00Z"]},
+        "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
+                            "dailySchedule": {"retentionTimes": ["2026-01-01T02:00:00Z"],
+                                              "retentionDuration": {"count": 7, "durationType": "Days"}}},
+        "timeZone": "UTC", "instantRpRetentionRangeInDays": 2}}
+
+
 @dataclass
 class Arm:
     http: httpx.Client
@@ -60,15 +72,7 @@ class Arm:
         return r.json()  # type: ignore[no-any-return]
 
     def create_policy(self, name: str = "daily") -> dict[str, Any]:
-        body = {"properties": {
-            "backupManagementType": "AzureIaasVM",
-            "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily",
-                               "scheduleRunTimes": ["2026-01-01T02:00:00Z"]},
-            "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
-                                "dailySchedule": {"retentionTimes": ["2026-01-01T02:00:00Z"],
-                                                  "retentionDuration": {"count": 7, "durationType": "Days"}}},
-            "timeZone": "UTC", "instantRpRetentionRangeInDays": 2}}
-        r = self.req("PUT", f"{self.vault_path}/backupPolicies/{name}", json=body)
+        r = self.req("PUT", f"{self.vault_path}/backupPolicies/{name}", json=daily_policy_body())
         assert r.status_code == 200, r.text
         return r.json()  # type: ignore[no-any-return]
 
@@ -113,6 +117,17 @@ class Arm:
                 return job
             assert time.monotonic() < deadline, f"job still running after {timeout}s: {job}"
             time.sleep(0.05)
+
+    def wait_progress(self, job_id: str, timeout: float = 30.0) -> None:
+        """Wait until a running job shows some progress (it must still be InProgress)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            props = self.job(job_id)["properties"]
+            assert props["status"] == "InProgress", props
+            if (props["extendedInfo"].get("progressPercentage") or 0) > 0:
+                return
+            time.sleep(0.05)
+        raise AssertionError("the job never showed progress")
 
     def backup(self, vm: str) -> tuple[httpx.Response, str]:
         r = self.req("POST", f"{self.item_path(vm)}/backup",

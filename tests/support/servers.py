@@ -193,3 +193,21 @@ def serving(config: Path, data_dir: Path) -> Iterator[RunningServer]:
         server.stop()
     log = server.log()
     assert "Traceback" not in log, log
+
+
+@contextmanager
+def serving_pair(config: Path, data_dir: Path) -> Iterator[tuple[RunningServer, RunningServer]]:
+    """Two servers on one config (one database, one data dir) for a block; like
+    :func:`serving`, neither log may hold a traceback."""
+    a = start_server(config, data_dir)
+    try:
+        b = start_server(config, data_dir)
+    except BaseException:
+        a.stop()
+        raise
+    try:
+        yield a, b
+    finally:
+        a.stop()
+        b.stop()
+    assert "Traceback" not in a.log() + b.log()

@@ -11,21 +11,10 @@ from tests.support.arm import Arm
 from tests.support.servers import RunningServer
 
 
-def _wait_progress(arm: Arm, job_id: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        props = arm.job(job_id)["properties"]
-        assert props["status"] == "InProgress", props
-        if (props["extendedInfo"].get("progressPercentage") or 0) > 0:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the job never showed progress")
-
-
 def test_cancel_stops_a_running_backup(arm: Arm) -> None:
     arm.wait_job(arm.enable("vm-big"))
     _, job_id = arm.backup("vm-big")
-    _wait_progress(arm, job_id)
+    arm.wait_progress(job_id)
     # a second backup while one runs is Azure's conflict
     second = arm.req("POST", f"{arm.item_path('vm-big')}/backup",
                      json={"properties": {"objectType": "IaasVMBackupRequest"}})
@@ -59,7 +48,7 @@ def test_unreadable_file_completes_with_warnings_naming_it(arm: Arm) -> None:
 def test_file_changing_while_read_completes_with_warnings(arm: Arm, server: RunningServer) -> None:
     arm.wait_job(arm.enable("vm-grow"))
     _, job_id = arm.backup("vm-grow")
-    _wait_progress(arm, job_id)          # the one 96 MiB file is being read (paced at 20 MB/s)
+    arm.wait_progress(job_id)          # the one 96 MiB file is being read (paced at 20 MB/s)
     growing = server.sources / "vm-grow" / "growing.log"  # type: ignore[attr-defined]
     with open(growing, "ab") as f:
         f.write(b"appended while the backup reads this file")
@@ -121,7 +110,7 @@ def test_delete_data_waits_for_a_backup_running_in_the_same_vault(arm: Arm, serv
     for f in (server.sources / "vm-big").iterdir():  # type: ignore[attr-defined]
         os.utime(f)                                   # re-read (paced): the backup holds its lock a while
     _, backup_id = arm.backup("vm-big")
-    _wait_progress(arm, backup_id)
+    arm.wait_progress(backup_id)
     d = arm.req("DELETE", arm.item_path("vm-a"))
     vault_op = arm.get(d.headers["Azure-AsyncOperation"].split("?")[0].replace(server.base_url, ""))
     delete_id = vault_op.json()["properties"]["jobId"]

@@ -8,23 +8,10 @@ import os
 import pty
 import re
 import threading
-import time
 
 import pytest
 
 from tests.integration.cli_client.conftest import CLI, Site, popen
-from tests.support.arm import Arm
-
-
-def _wait_progress(arm: Arm, job_id: str) -> None:
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        props = arm.job(job_id)["properties"]
-        assert props["status"] == "InProgress", props
-        if (props["extendedInfo"].get("progressPercentage") or 0) > 0:
-            return
-        time.sleep(0.05)
-    raise AssertionError("the job never showed progress")
 
 
 def _slow_backup(site: Site, cli: CLI) -> str:
@@ -62,7 +49,7 @@ def test_cancel_from_another_process_ends_the_wait_with_12(site: Site, cli: CLI)
     reader = threading.Thread(target=_drain, args=(screen, drawn), daemon=True)
     reader.start()
     try:
-        _wait_progress(site.arm, job_id)
+        site.arm.wait_progress(job_id)
         timed = cli("job", "wait", job_id, "--timeout", "0.3", "--interval", "0.1")
         assert timed.returncode == 13, timed.stderr
         assert "JobWaitTimeout" in timed.stderr and f"Job '{job_id}' is still InProgress" in timed.stderr
@@ -117,7 +104,7 @@ def test_logs_and_follow_until_the_job_ends(site: Site, cli: CLI, logs_route: No
     job_id = _slow_backup(site, cli)
     follower = popen(site, "job", "logs", job_id, "--follow", "--interval", "0.2")
     try:
-        _wait_progress(site.arm, job_id)
+        site.arm.wait_progress(job_id)
         assert follower.poll() is None, "--follow must keep reading while the job runs"
         site.arm.req("POST", f"{site.arm.vault_path}/backupJobs/{job_id}/cancel")
         assert follower.wait(60) == 0

@@ -8,12 +8,25 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.support.arm import RG, SUB, Arm
-from tests.support.servers import RunningServer, write_config
+from tests.support.servers import RunningServer, database_param, write_config
+
+
+@pytest.fixture
+# PostgreSQL for the tests that run two servers on one database (skipped, or failed under CI, without it)
+def pg_url() -> Iterator[str]:
+    gen = database_param("postgres")
+    db = next(gen)
+    assert db.url is not None
+    yield db.url
+    for _ in gen:
+        pass
 
 
 def config(root: Path, vms: list[str], database_url: str | None) -> Path:

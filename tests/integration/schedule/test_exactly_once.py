@@ -5,27 +5,15 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 
 from strongbox.persistence.database import Database
 from tests.integration.schedule.conftest import client, config, daily_policy, next_midnight, write_day
-from tests.support.servers import RunningServer, database_param, start_server
+from tests.support.servers import RunningServer, start_server
 
 VMS = ["vm-1", "vm-2"]
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    gen = database_param("postgres")
-    db = next(gen)
-    assert db.url is not None
-    yield db.url
-    for _ in gen:
-        pass
 
 
 def _stop_all(*servers: RunningServer) -> None:

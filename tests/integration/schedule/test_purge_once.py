@@ -5,26 +5,14 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Iterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import pytest
 
 from tests.integration.schedule.conftest import client, config, daily_policy, write_day
-from tests.support.servers import RunningServer, database_param, start_server
+from tests.support.servers import RunningServer, start_server
 
 VMS = ["vm-p1", "vm-p2", "vm-p3"]
-
-
-@pytest.fixture
-def pg_url() -> Iterator[str]:
-    gen = database_param("postgres")
-    db = next(gen)
-    assert db.url is not None
-    yield db.url
-    for _ in gen:
-        pass
 
 
 def test_two_servers_purge_each_soft_deleted_item_once(tmp_path: Path, pg_url: str) -> None:

@@ -19,7 +19,7 @@ import pytest
 
 from strongbox.api.routes import build_router
 from tests.integration.security.conftest import client
-from tests.support.arm import RG, SUB, Arm
+from tests.support.arm import RG, SUB, Arm, daily_policy_body
 from tests.support.servers import RunningServer
 
 READER, OPERATOR, CONTRIBUTOR, OWNER = "Backup Reader", "Backup Operator", "Backup Contributor", "Owner"
@@ -31,14 +31,6 @@ OWN = frozenset({OWNER})
 
 V = "/subscriptions/{subscriptionId}/resourceGroups/{resourceGroupName}/providers/Microsoft.RecoveryServices/vaults/{vaultName}"
 PI = (V + "/backupFabrics/{fabricName}/protectionContainers/{containerName}/protectedItems/{protectedItemName}")
-POLICY = {"properties": {
-    "backupManagementType": "AzureIaasVM",
-    "schedulePolicy": {"schedulePolicyType": "SimpleSchedulePolicy", "scheduleRunFrequency": "Daily",
-                       "scheduleRunTimes": ["2026-01-01T02:00:00Z"]},
-    "retentionPolicy": {"retentionPolicyType": "LongTermRetentionPolicy",
-                        "dailySchedule": {"retentionTimes": ["2026-01-01T02:00:00Z"],
-                                          "retentionDuration": {"count": 7, "durationType": "Days"}}},
-    "timeZone": "UTC", "instantRpRetentionRangeInDays": 2}}
 VAULT = {"location": "westeurope", "sku": {"name": "Standard"}, "properties": {}}
 
 
@@ -131,7 +123,7 @@ CASES: list[Case] = [
     Case("DELETE", V, OWN, lambda a, w, r: a.req("DELETE", a.vault_path.replace("/vault1", "/scratch"))),
     Case("GET", V + "/backupPolicies", ALL, lambda a, w, r: a.get(f"{a.vault_path}/backupPolicies")),
     Case("PUT", V + "/backupPolicies/{policyName}", MANAGE,
-         lambda a, w, r: a.req("PUT", f"{a.vault_path}/backupPolicies/daily", json=POLICY)),
+         lambda a, w, r: a.req("PUT", f"{a.vault_path}/backupPolicies/daily", json=daily_policy_body())),
     Case("GET", V + "/backupPolicies/{policyName}", ALL, lambda a, w, r: a.get(f"{a.vault_path}/backupPolicies/daily")),
     Case("DELETE", V + "/backupPolicies/{policyName}", MANAGE,
          lambda a, w, r: a.req("DELETE", f"{a.vault_path}/backupPolicies/drop-{r.split()[-1].lower()}")),
