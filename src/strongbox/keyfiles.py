@@ -3,6 +3,8 @@
 A secret is written to a temporary 0600 file beside its place, fsynced, then hard-linked
 into place: a reader never sees a partial file, and when two processes race to create the
 same secret the first one wins and both use the winner's bytes. Folders are 0700.
+A secret that is replaced (a resealed master key, a KEK) goes through
+:func:`replace_private_file`: temp file, fsync, rename, and the folder fsynced.
 """
 
 from __future__ import annotations
@@ -35,3 +37,26 @@ def create_private_file(path: Path, content: bytes) -> bytes:
     finally:
         temporary.unlink(missing_ok=True)
     return content
+
+
+def replace_private_file(path: Path, content: bytes) -> None:
+    """Write ``content`` to a 0600 temp file beside ``path``, fsync, rename over ``path``."""
+    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(content)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(name, path)
+    except BaseException:
+        Path(name).unlink(missing_ok=True)
+        raise
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(dfd)
+    finally:
+        os.close(dfd)

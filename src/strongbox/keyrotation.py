@@ -36,14 +36,13 @@ from strongbox.datalock import exclusive
 from strongbox.dataplane.errors import WrongPassphrase
 from strongbox.dataplane.repository import Repository
 from strongbox.domain.errors import ConfigError
+from strongbox.keyfiles import fsync_dir, replace_private_file
 from strongbox.masterkey import (
     SECRET_BYTES,
     Kek,
     KeyPaths,
-    fsync_dir,
     load_master,
     open_sealed,
-    replace_private_file,
     rewrap,
     seal,
     vault_passphrase,

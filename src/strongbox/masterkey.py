@@ -42,7 +42,6 @@ import json
 import os
 import secrets
 import stat
-import tempfile
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -53,7 +52,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from strongbox.domain.errors import ConfigError
-from strongbox.keyfiles import create_private_file, private_dir
+from strongbox.keyfiles import create_private_file, private_dir, replace_private_file
 
 SECRET_BYTES = 32
 KEK_BYTES = 32
@@ -250,29 +249,6 @@ def unseal(doc: Mapping[str, Any], kek: Kek, path: Path) -> bytes | None:
     if len(secret) != SECRET_BYTES:
         raise ConfigError(f"{path} seals a {len(secret)}-byte secret, not {SECRET_BYTES}")
     return secret
-
-
-def replace_private_file(path: Path, content: bytes) -> None:
-    """Write ``content`` to a 0600 temp file beside ``path``, fsync, rename over ``path``."""
-    fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(content)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(name, path)
-    except BaseException:
-        Path(name).unlink(missing_ok=True)
-        raise
-    fsync_dir(path.parent)
-
-
-def fsync_dir(path: Path) -> None:
-    dfd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(dfd)
-    finally:
-        os.close(dfd)
 
 
 # --- loading ---------------------------------------------------------------------------------

@@ -52,7 +52,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from strongbox.domain.errors import StrongboxError
-from strongbox.keyfiles import create_private_file, private_dir
+from strongbox.keyfiles import create_private_file, fsync_dir, private_dir
 
 FORMAT_VERSION = 1
 GENESIS = "0" * 64
@@ -196,7 +196,7 @@ class AuditLog:
                 raise
             self._write_head(key, record["seq"], record["hash"])
             if size == 0:
-                _fsync_dir(self.directory)
+                fsync_dir(self.directory)
             return record
         finally:
             os.close(fd)   # releases the lock
@@ -329,11 +329,3 @@ def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
         view = view[os.write(fd, view):]
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
