@@ -96,6 +96,15 @@ class Database:
         with self.engine.begin() as connection:
             yield UnitOfWork(connection)
 
+    @contextmanager
+    def reading(self) -> Iterator[UnitOfWork]:
+        """A transaction that only reads: on SQLite a plain (deferred) BEGIN, so it neither
+        takes nor waits for the write lock (WAL readers see the last commit). For checks on
+        every request, such as token revocation."""
+        with self.engine.connect().execution_options(strongbox_read_only=True) as connection, \
+                connection.begin():
+            yield UnitOfWork(connection)
+
     def dispose(self) -> None:
         self.engine.dispose()
 
@@ -116,6 +125,7 @@ def _sqlite_engine(url: str) -> Engine:
 
     @sa.event.listens_for(engine, "begin")
     def _begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        read_only = connection.get_execution_options().get("strongbox_read_only", False)
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
     return engine

@@ -15,7 +15,7 @@ def read_job_log(ctx: ServiceContext, vault: Vault, job_id: str, *, since: int =
                  limit: int = PAGE) -> tuple[list[LogLine], int]:
     """The lines with seq > ``since`` (at most ``limit``), and the seq to ask after next time
     (the last line's, or ``since`` when there is none yet). JobNotFound for a job not in the vault."""
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.reading() as uow:
         job = uow.jobs.get_in_vault(vault.key, job_id)
         if job is None:
             raise JobNotFound(job_id=job_id, vault=vault.name)

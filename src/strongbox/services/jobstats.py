@@ -14,5 +14,5 @@ class JobCounts:
 
 
 def job_counts(ctx: ServiceContext) -> JobCounts:
-    with ctx.db.unit_of_work() as uow:
+    with ctx.db.reading() as uow:
         return JobCounts(uow.job_stats.by_operation_and_status(), uow.job_stats.waiting())

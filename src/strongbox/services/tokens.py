@@ -269,6 +269,6 @@ def revoke(db: "Database", token_or_id: str, *, tokens: TokenService | None = No
 def revocation_check(db: "Database") -> Callable[[str], bool]:
     """``is_revoked`` for a :class:`TokenService`: one primary-key lookup per verify."""
     def is_revoked(token_id: str) -> bool:
-        with db.unit_of_work() as uow:
+        with db.reading() as uow:
             return uow.revoked_tokens.contains(token_id)
     return is_revoked

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -98,3 +100,19 @@ def test_sqlite_runs_in_wal_with_foreign_keys_and_a_busy_timeout(tmp_path: Path)
                     for name in ("journal_mode", "foreign_keys", "busy_timeout")]
     db.dispose()
     assert settings == ["wal", 1, 10_000]
+
+
+def test_reading_neither_takes_nor_waits_for_the_write_lock(tmp_path: Path) -> None:
+    """A revocation check (Database.reading) goes through while another transaction holds
+    SQLite's write lock; an ordinary unit of work would wait for it."""
+    db = Database(f"sqlite:///{tmp_path / 'lock.db'}")
+    db.migrate()
+    try:
+        with db.unit_of_work() as writer:                   # BEGIN IMMEDIATE: holds the write lock
+            writer.revoked_tokens.prune(datetime.now(timezone.utc))
+            started = time.monotonic()
+            with db.reading() as reader:
+                assert reader.revoked_tokens.contains("0" * 32) is False
+            assert time.monotonic() - started < 1.0
+    finally:
+        db.dispose()
