@@ -88,13 +88,6 @@ class RequestBudgets:
         """A whole budget: what answers to callers with no verified token report."""
         return Remaining(reads=int(self._capacity[False]), writes=int(self._capacity[True]))
 
-    def peek(self, subscription: str) -> Remaining:
-        """What is left, without spending (for answers to requests that spent nothing)."""
-        sub = subscription.lower()
-        with self._lock:
-            now = self._clock()
-            return _remaining(self._level((sub, True), now), self._level((sub, False), now), True)
-
 
 def _remaining(bucket: _Bucket, other: _Bucket, write: bool) -> Remaining:
     writes, reads = (bucket, other) if write else (other, bucket)

@@ -43,10 +43,10 @@ def test_an_empty_bucket_throttles_with_retry_after_until_a_token_is_back() -> N
 def test_the_bucket_refills_to_its_budget_and_no_further() -> None:
     now = [0.0]
     budgets = RequestBudgets(reads_per_hour=3600, writes_per_hour=60, clock=lambda: now[0])
-    for _ in range(100):
+    for _ in range(99):
         budgets.spend("s", "GET")
-    assert budgets.peek("s").reads == 3500
-    now[0] += 50
-    assert budgets.peek("s").reads == 3550
+    assert budgets.spend("s", "GET").reads == 3500
+    now[0] += 50                                     # one read a second comes back
+    assert budgets.spend("s", "GET").reads == 3549
     now[0] += 10_000
-    assert budgets.peek("s") == (3600, 60)
+    assert budgets.spend("s", "GET") == (3599, 60)   # full again, and no further
