@@ -4,6 +4,12 @@
   worker and uploader threads each churn 1 MiB buffers: arenas multiply and keep freed memory.
   Two arenas keep peak RSS ~60 MiB lower on the 1 GiB bench and cost nothing (less time in
   the kernel, measured). ``MALLOC_ARENA_MAX`` in the environment still wins.
+- The GIL switch interval drops from 5 ms to 0.5 ms (``STRONGBOX_SWITCH_INTERVAL`` overrides,
+  in seconds). The backup's threads release the GIL at every system call and at every hash,
+  compression and encryption call, and with another thread running Python code each waits
+  up to the interval to get it back; thousands of small files make that wait the cost that
+  dominates. Measured on the ``bench/engine`` data set (2 cores, medians of interleaved
+  runs): the 12,700 small files 1.27 s -> 1.07 s, the whole 1 GiB backup 4.22 s -> 3.80 s.
 - Objects that exist once a program has started live as long as it does; ``gc.freeze()``
   keeps the cyclic collector from rescanning them at every full collection.
 """
@@ -14,9 +20,11 @@ import ctypes
 import ctypes.util
 import gc
 import os
+import sys
 
 _M_ARENA_MAX = -8   # glibc's mallopt parameter number
 ARENAS = 2
+SWITCH_INTERVAL = 0.0005
 
 
 def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
@@ -35,3 +43,15 @@ def limit_malloc_arenas(arenas: int = ARENAS) -> bool:
 
 def settle_after_startup() -> None:
     gc.freeze()
+    sys.setswitchinterval(switch_interval())
+
+
+def switch_interval() -> float:
+    """The GIL switch interval to use: ``STRONGBOX_SWITCH_INTERVAL`` if it is a number of
+    seconds from 0.0001 to 0.1, else ``SWITCH_INTERVAL``."""
+    raw = os.environ.get("STRONGBOX_SWITCH_INTERVAL", "")
+    try:
+        value = float(raw) if raw else SWITCH_INTERVAL
+    except ValueError:
+        return SWITCH_INTERVAL
+    return value if 0.0001 <= value <= 0.1 else SWITCH_INTERVAL

@@ -33,13 +33,14 @@ from strongbox.dataplane.packs import KIND_DATA, KIND_TREE
 from strongbox.dataplane.progress import CancelToken, ProgressCallback, ProgressMeter
 from strongbox.dataplane.results import BackupResult, FileWarning
 from strongbox.dataplane.scanner import Entry, name_roots, prescan, walk
-from strongbox.dataplane.tree import Node, TreeWriter
+from strongbox.dataplane.tree import Node, TreeWriter, encode_node
 
 _READERS = 2  # file tasks reading at once
 _WINDOW = 6   # chunks of one file task in flight on the chunk workers
 _BATCH_FILES = 64  # one-chunk files go to the workers in batches: less per-file overhead
 _BATCH_BYTES = 4 * 1024 * 1024
 _Result = tuple[bytes | None, int, bytes | None]
+_NEW = b"new"   # marks a chunk this run claimed and must seal
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 
 
@@ -53,6 +54,7 @@ class _FileState:
     changed: bool = False
     read: int = 0   # bytes read by its file task
     new: int = 0    # bytes of chunks new to the vault, stored by its file task
+    lines: tuple[bytes, bytes | None] | None = None   # its tree and files-cache lines, once encoded
 
 
 class BackupRun:
@@ -85,13 +87,19 @@ class BackupRun:
 
     # -- worker side -------------------------------------------------------------------
     def _process(self, data: bytes) -> _Result:
+        cid, n, new = self._identify(data)
+        if new is _NEW:
+            return cid, n, self.ctx.cipher.seal_chunk(cid, data)  # type: ignore[arg-type]
+        return cid, n, None
+
+    def _identify(self, data: bytes) -> _Result:
+        """``(id, length, _NEW)`` for a chunk this run must store, ``(id, length, None)`` for
+        one already stored or claimed, ``(None, length, None)`` for a hole."""
         n = len(data)
         if data[0] == 0 and data[-1] == 0 and data == bytes(n):
             return None, n, None
         cid = self.ctx.cipher.chunk_id(data)
-        if not self._claim(cid):
-            return cid, n, None
-        return cid, n, self.ctx.cipher.seal_chunk(cid, data)
+        return cid, n, (_NEW if self._claim(cid) else None)
 
     def _claim(self, cid: bytes) -> bool:
         with self._claim_lock:
@@ -213,35 +221,64 @@ class BackupRun:
     # -- small-file batches (chunk workers) --------------------------------------------------
     def _read_batch(self, batch: list[_FileState]) -> None:
         """Read and store files of at most one chunk, many per task: less per-file overhead,
-        and the walking thread never waits on their reads."""
+        and the walking thread never waits on their reads. The batch's new chunks are
+        compressed together (``Cipher.seal_chunks``): one GIL hand-off, not one per file."""
+        read: list[tuple[_FileState, bytes]] = []
         for state in batch:
             self.cancel_tasks.raise_if_cancelled()
-            try:
-                fd = os.open(state.abs_path, _OPEN_FLAGS)
-            except OSError as err:
-                self._warn(state.abs_path, f"cannot read: {err.strerror or err}")
-                state.failed = True
-                continue
-            with open(fd, "rb", buffering=0) as f:
-                try:
-                    data = f.read(CHUNK_MIN + 1)
-                    if len(data) > CHUNK_MIN:    # it grew since the walk: cut it here after all
-                        f.seek(0)
-                        for c in self.ctx.make_cdc().cut_stream(f):
-                            self.cancel_tasks.raise_if_cancelled()
-                            state.read += c.length
-                            self._stored(self._process(bytes(c.data)), state)
-                    elif data:
-                        state.read += len(data)
-                        self._stored(self._process(data), state)
-                except OSError as err:
-                    self._warn(state.abs_path, f"read error: {err.strerror or err}")
-                    state.failed = True
-                    continue
-                after = os.fstat(f.fileno())
-            if after.st_size != state.st.st_size or after.st_mtime_ns != state.st.st_mtime_ns:
-                state.changed = True
-                self._warn(state.abs_path, "file changed while it was read (stored as read)")
+            data = self._read_small(state)
+            if data:
+                read.append((state, data))
+        results: list[_Result] = []
+        fresh: list[tuple[bytes, bytes]] = []
+        where: list[int] = []
+        for _state, data in read:
+            res = self._identify(data)
+            if res[2] is _NEW:
+                where.append(len(results))
+                fresh.append((res[0], data))  # type: ignore[arg-type]
+            results.append(res)
+        for i, sealed in zip(where, self.ctx.cipher.seal_chunks(fresh)):
+            cid, n, _new = results[i]
+            results[i] = (cid, n, sealed)
+        for (state, _data), res in zip(read, results):
+            self._stored(res, state)
+        for state in batch:
+            if not state.failed:
+                self._encode(state)
+
+    def _read_small(self, state: _FileState) -> bytes:
+        """A small file's bytes (b"" when empty or unreadable). One that grew past a chunk
+        since the walk is cut and stored here after all."""
+        try:
+            fd = os.open(state.abs_path, _OPEN_FLAGS)
+        except OSError as err:
+            self._warn(state.abs_path, f"cannot read: {err.strerror or err}")
+            state.failed = True
+            return b""
+        try:
+            data = os.read(fd, CHUNK_MIN + 1)   # os calls, not a file object: fewer GIL releases
+            if len(data) > CHUNK_MIN:
+                data = b""
+                with open(fd, "rb", buffering=0, closefd=False) as f:
+                    f.seek(0)
+                    for c in self.ctx.make_cdc().cut_stream(f):
+                        self.cancel_tasks.raise_if_cancelled()
+                        state.read += c.length
+                        self._stored(self._process(bytes(c.data)), state)
+            else:
+                state.read += len(data)
+            after = os.fstat(fd)
+        except OSError as err:
+            self._warn(state.abs_path, f"read error: {err.strerror or err}")
+            state.failed = True
+            return b""
+        finally:
+            os.close(fd)
+        if after.st_size != state.st.st_size or after.st_mtime_ns != state.st.st_mtime_ns:
+            state.changed = True
+            self._warn(state.abs_path, "file changed while it was read (stored as read)")
+        return data
 
     # -- file tasks (reader pool) ----------------------------------------------------------
     def _read_file(self, state: _FileState) -> _FileState:
@@ -276,6 +313,8 @@ class BackupRun:
         if not state.failed and (after.st_size != state.st.st_size or after.st_mtime_ns != state.st.st_mtime_ns):
             state.changed = True
             self._warn(state.abs_path, "file changed while it was read (stored as read)")
+        if not state.failed:
+            self._encode(state)
         return state
 
     def _stored(self, res: _Result, state: _FileState) -> None:
@@ -321,15 +360,23 @@ class BackupRun:
             else:
                 self._finish_file(a)
 
+    def _encode(self, s: _FileState) -> tuple[bytes, bytes | None]:
+        """Complete a read file's node and encode its tree and files-cache lines. Chunk
+        workers and readers call it, so the walking thread only appends bytes."""
+        s.node["s"] = sum(c[1] for c in s.content)
+        s.node["c"] = s.content
+        cache_line = None if s.changed else filescache.encode_line(
+            s.abs_path, s.st.st_size, s.st.st_mtime_ns, s.st.st_ino, s.content)
+        s.lines = (encode_node(s.node), cache_line)
+        return s.lines
+
     def _finish_file(self, s: _FileState) -> None:
         if s.failed:
             return
-        size = sum(c[1] for c in s.content)
-        s.node["s"] = size
-        s.node["c"] = s.content
-        self.tree.add(s.node)
+        tree_line, cache_line = s.lines or self._encode(s)
+        self.tree.add_line(tree_line)
         self.files += 1
-        self.bytes_total += size
+        self.bytes_total += s.node["s"]
         self.meter.add(0, 1)
-        if not s.changed:
-            self.cache_out.add(s.abs_path, s.st.st_size, s.st.st_mtime_ns, s.st.st_ino, s.content)
+        if cache_line is not None:
+            self.cache_out.add_line(cache_line)

@@ -21,6 +21,7 @@ from strongbox.dataplane import jsonl
 from strongbox.dataplane.tree import path_key
 
 Content = list[list[Any]]
+_BLOCK = 256 * 1024
 
 
 def cache_path(cache_dir: Path, vault_id: str, sources: list[str]) -> Path:
@@ -64,6 +65,10 @@ class FilesCacheReader:
             self._fh.close()
 
 
+def encode_line(abs_path: str, size: int, mtime_ns: int, ino: int, content: Content) -> bytes:
+    return jsonl.dumps([abs_path, size, mtime_ns, ino, content]) + b"\n"
+
+
 class FilesCacheWriter:
     def __init__(self, path: Path | None) -> None:
         self.path = path
@@ -73,13 +78,25 @@ class FilesCacheWriter:
             self._tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
             self._fh = open(self._tmp, "wb")
             self._w = zstandard.ZstdCompressor(level=1).stream_writer(self._fh)
+        self._buf = bytearray()
 
     def add(self, abs_path: str, size: int, mtime_ns: int, ino: int, content: Content) -> None:
+        self.add_line(encode_line(abs_path, size, mtime_ns, ino, content))
+
+    def add_line(self, line: bytes) -> None:
+        """Add an entry already encoded by :func:`encode_line`."""
         if self._w is not None:
-            self._w.write(jsonl.dumps([abs_path, size, mtime_ns, ino, content]) + b"\n")
+            # Lines go to the compressor in blocks: one call (and one GIL release) per
+            # _BLOCK bytes, not per file.
+            self._buf += line
+            if len(self._buf) >= _BLOCK:
+                self._w.write(self._buf)
+                self._buf.clear()
 
     def commit(self) -> None:
         if self._w is not None and self.path is not None:
+            self._w.write(self._buf)
+            self._buf.clear()
             self._w.close()
             os.replace(self._tmp, self.path)
             self._w = None

@@ -40,7 +40,11 @@ class TreeWriter:
         self.chunk_ids: list[str] = []
 
     def add(self, node: Node) -> None:
-        self._buf += encode_node(node)
+        self.add_line(encode_node(node))
+
+    def add_line(self, line: bytes) -> None:
+        """Add a node already encoded by :func:`encode_node`."""
+        self._buf += line
         if len(self._buf) >= _FLUSH_AT:
             self._cut(final=False)
 

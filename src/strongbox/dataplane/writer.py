@@ -2,8 +2,9 @@
 
 Order that makes an interrupted backup safe: a pack is stored (atomic put) before any
 index file names it; index checkpoints are written every few packs and once at the end,
-and only name packs already stored. Uploads (pack trailer, pack hash, put) run on two
-background threads, at most two in flight, so memory stays bounded (~3 packs). An upload failure is raised on the next call.
+and only name packs already stored. Uploads (pack trailer, pack hash, put) and index
+checkpoints run on two background threads, at most two uploads in flight, so memory stays
+bounded (~3 packs). An upload or checkpoint failure is raised on a later call.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ class PackWriter:
         self._uploader = ThreadPoolExecutor(UPLOADS, thread_name_prefix="sb-upload")
         self._inflight: list[Future[tuple[bytes, int, list[BlobRef]]]] = []
         self._stored: list[tuple[bytes, int, list[BlobRef]]] = []  # not yet in an index file
+        # index checkpoints being written, with the packs each names
+        self._checkpoints: list[tuple[Future[tuple[str, int]], list[tuple[bytes, int, list[BlobRef]]]]] = []
         self._last_checkpoint = time.monotonic()
         self.bytes_stored = 0
         self.index_files: list[str] = []
@@ -66,19 +69,42 @@ class PackWriter:
         for f in done:
             self._inflight.remove(f)
             self._collect(f)
+        self._collect_checkpoints(wait=False)
         if self._stored and (len(self._stored) >= CHECKPOINT_PACKS
                              or time.monotonic() - self._last_checkpoint > CHECKPOINT_SECONDS):
-            self.checkpoint()
+            # Written by an uploader thread: the thread adding blobs (it holds the lock)
+            # never waits for an index write and its two fsyncs.
+            stored, self._stored = self._stored, []
+            self._checkpoints.append((self._uploader.submit(self._write_index, stored), stored))
+            self._last_checkpoint = time.monotonic()
+
+    def _write_index(self, stored: list[tuple[bytes, int, list[BlobRef]]]) -> tuple[str, int]:
+        key = write_index(self.ctx.store, self.ctx.cipher, stored)
+        return key, self.ctx.store.size(key) if hasattr(self.ctx.store, "size") else 0
+
+    def _collect_checkpoints(self, wait: bool) -> None:
+        while self._checkpoints and (wait or self._checkpoints[0][0].done()):
+            fut, stored = self._checkpoints.pop(0)
+            try:
+                key, size = fut.result()
+            except BaseException:
+                self._stored = stored + self._stored   # the next checkpoint names them
+                raise
+            self._indexed(key, size, stored)
+
+    def _indexed(self, key: str, size: int, stored: list[tuple[bytes, int, list[BlobRef]]]) -> None:
+        for pid, _size, _e in stored:
+            self.ctx.index.packs[pid].index_files.add(key)
+        self.bytes_stored += size
+        self.index_files.append(key)
 
     def checkpoint(self) -> None:
+        """Write an index file naming every stored pack no index file names yet (waits)."""
+        self._collect_checkpoints(wait=True)
         if not self._stored:
             return
-        key = write_index(self.ctx.store, self.ctx.cipher, self._stored)
-        for pid, _size, _e in self._stored:
-            self.ctx.index.packs[pid].index_files.add(key)
-        self.bytes_stored += self.ctx.store.size(key) if hasattr(self.ctx.store, "size") else 0
-        self.index_files.append(key)
-        self._stored = []
+        stored, self._stored = self._stored, []
+        self._indexed(*self._write_index(stored), stored)
         self._last_checkpoint = time.monotonic()
 
     def flush(self) -> None:
@@ -101,6 +127,12 @@ class PackWriter:
                 except Exception:  # noqa: BLE001 - the original error is what matters
                     pass
             self._inflight = []
+            for fut, stored in self._checkpoints:   # a failed checkpoint's packs go in the last one
+                try:
+                    self._indexed(*fut.result(), stored)
+                except Exception:  # noqa: BLE001
+                    self._stored.extend(stored)
+            self._checkpoints = []
             self.checkpoint()
         except Exception:  # noqa: BLE001
             pass
