@@ -29,7 +29,7 @@ from typing import Any, Mapping, Sequence
 from strongbox.dataplane import filescache, snapshots
 from strongbox.dataplane.context import CHUNK_MIN, VaultContext
 from strongbox.dataplane.locks import Lock
-from strongbox.dataplane.packs import KIND_DATA, KIND_TREE
+from strongbox.dataplane.packs import KIND_DATA, KIND_TREE, Sealed
 from strongbox.dataplane.progress import CancelToken, ProgressCallback, ProgressMeter
 from strongbox.dataplane.results import BackupResult, FileWarning
 from strongbox.dataplane.scanner import Entry, name_roots, prescan, walk
@@ -39,7 +39,7 @@ _READERS = 2  # file tasks reading at once
 _WINDOW = 6   # chunks of one file task in flight on the chunk workers
 _BATCH_FILES = 64  # one-chunk files go to the workers in batches: less per-file overhead
 _BATCH_BYTES = 4 * 1024 * 1024
-_Result = tuple[bytes | None, int, bytes | None]
+_Result = tuple[bytes | None, int, Sealed | None]
 _NEW = b"new"   # marks a chunk this run claimed and must seal
 _OPEN_FLAGS = os.O_RDONLY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
 

@@ -117,6 +117,11 @@ class Cipher:
         nonce = _nonce()
         return nonce + self._aead.encrypt(nonce, plaintext, ad)
 
+    def seal_parts(self, plaintext: bytes, ad: bytes) -> tuple[bytes, bytes]:
+        """``seal`` as ``(nonce, ciphertext || tag)``, not joined (a pack joins them on disk)."""
+        nonce = _nonce()
+        return nonce, self._aead.encrypt(nonce, plaintext, ad)
+
     def open(self, sealed: bytes | memoryview, ad: bytes, what: str) -> bytes:
         if len(sealed) < NONCE + TAG:
             raise VaultCorrupt(f"{what}: truncated")
@@ -125,14 +130,16 @@ class Cipher:
         except InvalidTag:
             raise VaultCorrupt(f"{what}: authentication failed (corrupt or tampered)") from None
 
-    def seal_chunk(self, chunk_id: bytes, data: bytes) -> bytes:
+    def seal_chunk(self, chunk_id: bytes, data: bytes) -> tuple[bytes, bytes]:
+        """A chunk blob, as ``(nonce, ciphertext || tag)`` (see ``seal_parts``)."""
         codec, payload = compress(data)
-        return self.seal(bytes([codec]) + payload, chunk_id)
+        return self.seal_parts(bytes([codec]) + payload, chunk_id)
 
-    def seal_chunks(self, chunks: list[tuple[bytes, bytes]]) -> list[bytes]:
+    def seal_chunks(self, chunks: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         """``seal_chunk`` for many small ``(chunk id, data)`` at once (see ``compress_many``)."""
         packed = compress_many([data for _cid, data in chunks])
-        return [self.seal(bytes([codec]) + payload, cid) for (cid, _d), (codec, payload) in zip(chunks, packed)]
+        return [self.seal_parts(bytes([codec]) + payload, cid)
+                for (cid, _d), (codec, payload) in zip(chunks, packed)]
 
     def open_chunk(self, chunk_id: bytes, sealed: bytes | memoryview, raw_len: int) -> bytes:
         """Decrypt, decompress and verify a chunk blob against its id."""

@@ -28,6 +28,7 @@ ENTRY = struct.Struct("<B32sQII")
 KIND_DATA = 0
 KIND_TREE = 1
 _HEADER_AD = b"pack-header"
+Sealed = bytes | tuple[bytes, ...]   # a sealed blob, whole or as the parts it was sealed in
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,28 +55,37 @@ def pack_id_of_key(key: str) -> bytes | None:
 
 
 class PackBuilder:
-    """Accumulates sealed blobs in memory until the pack is big enough to store."""
+    """Collects sealed blobs in memory until the pack is big enough to store.
+
+    Blobs are kept as the parts they were sealed in (nonce, ciphertext), never copied into
+    one buffer: the pack is hashed part by part and written with ``put_parts``."""
 
     def __init__(self) -> None:
-        self.buf = bytearray()
+        self.parts: list[bytes] = []
+        self.size = 0
         self.entries: list[BlobRef] = []
 
-    def add(self, kind: int, chunk_id: bytes, sealed: bytes, raw_len: int) -> None:
-        self.entries.append(BlobRef(kind, chunk_id, len(self.buf), len(sealed), raw_len))
-        self.buf += sealed
+    def add(self, kind: int, chunk_id: bytes, sealed: Sealed, raw_len: int) -> None:
+        parts = (sealed,) if isinstance(sealed, bytes) else sealed
+        length = sum(len(p) for p in parts)
+        self.entries.append(BlobRef(kind, chunk_id, self.size, length, raw_len))
+        self.parts.extend(parts)
+        self.size += length
 
     def __len__(self) -> int:
-        return len(self.buf)
+        return self.size
 
-    def finish(self, cipher: Cipher) -> tuple[bytes, bytes]:
-        """Return ``(pack_id, pack_bytes)``."""
+    def finish(self, cipher: Cipher) -> tuple[bytes, list[bytes]]:
+        """Return ``(pack_id, pack parts)``; the pack is the parts joined (``size`` bytes)."""
         header = b"".join(ENTRY.pack(e.kind, e.id, e.offset, e.length, e.raw_len) for e in self.entries)
         sealed = cipher.seal(header, _HEADER_AD)
-        self.buf += sealed
-        self.buf += _TRAILER.pack(len(sealed), MAGIC)
-        data = self.buf  # handed over without a copy: the builder is done
-        self.buf = bytearray()
-        return blake3.blake3(data, max_threads=1).digest(), data  # type: ignore[return-value]
+        parts, self.parts = self.parts, []
+        parts += (sealed, _TRAILER.pack(len(sealed), MAGIC))
+        self.size += len(sealed) + _TRAILER.size
+        hasher = blake3.blake3(max_threads=1)
+        for part in parts:
+            hasher.update(part)
+        return hasher.digest(), parts
 
 
 def parse_header(plain: bytes, what: str) -> list[BlobRef]:

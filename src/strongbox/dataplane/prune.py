@@ -20,6 +20,7 @@ from strongbox.dataplane.errors import VaultCorrupt
 from strongbox.dataplane.index import Index, write_index
 from strongbox.dataplane.locks import Lock
 from strongbox.dataplane.packs import BlobRef, PackBuilder, pack_key
+from strongbox.storage.base import put_parts
 from strongbox.dataplane.progress import ProgressCallback, ProgressMeter
 from strongbox.dataplane.results import PruneResult
 from strongbox.dataplane.tree import read_tree
@@ -69,9 +70,9 @@ def run_prune(ctx: VaultContext, progress: ProgressCallback | None) -> PruneResu
             nonlocal builder
             if builder.entries:
                 entries = builder.entries
-                pid, data = builder.finish(ctx.cipher)
-                ctx.store.put(pack_key(pid), data)
-                new_packs.append((pid, len(data), entries))
+                pid, parts = builder.finish(ctx.cipher)
+                put_parts(ctx.store, pack_key(pid), parts)
+                new_packs.append((pid, builder.size, entries))
             builder = PackBuilder()
 
         for pid in rewrite:

@@ -15,7 +15,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from strongbox.dataplane.context import PACK_TARGET, VaultContext
 from strongbox.dataplane.index import write_index
-from strongbox.dataplane.packs import BlobRef, PackBuilder, pack_key
+from strongbox.dataplane.packs import BlobRef, PackBuilder, Sealed, pack_key
+from strongbox.storage.base import put_parts
 
 CHECKPOINT_PACKS = 4
 UPLOADS = 2
@@ -37,7 +38,7 @@ class PackWriter:
         self.index_files: list[str] = []
         self._lock = threading.RLock()
 
-    def add(self, kind: int, chunk_id: bytes, sealed: bytes, raw_len: int) -> None:
+    def add(self, kind: int, chunk_id: bytes, sealed: Sealed, raw_len: int) -> None:
         with self._lock:   # file tasks on several threads add blobs
             self._builder.add(kind, chunk_id, sealed, raw_len)
             if len(self._builder) >= self.pack_target:
@@ -54,9 +55,9 @@ class PackWriter:
 
     def _upload(self, builder: PackBuilder) -> tuple[bytes, int, list[BlobRef]]:
         entries = builder.entries
-        pid, data = builder.finish(self.ctx.cipher)
-        self.ctx.store.put(pack_key(pid), data)
-        return pid, len(data), entries
+        pid, parts = builder.finish(self.ctx.cipher)
+        put_parts(self.ctx.store, pack_key(pid), parts)
+        return pid, builder.size, entries
 
     def _collect(self, fut: Future[tuple[bytes, int, list[BlobRef]]]) -> None:
         pid, size, entries = fut.result()

@@ -10,7 +10,7 @@ Invariants every adapter keeps:
 
 from __future__ import annotations
 
-from typing import Iterator, Protocol, runtime_checkable
+from typing import Iterator, Protocol, Sequence, runtime_checkable
 
 from strongbox.domain.errors import StrongboxError
 
@@ -54,6 +54,16 @@ class BlobStore(Protocol):
     def list(self, prefix: str = "") -> Iterator[str]: ...
 
     def size(self, key: str) -> int: ...
+
+
+def put_parts(store: BlobStore, key: str, parts: Sequence[bytes]) -> None:
+    """``put`` of the parts joined; a store that can write them without joining them
+    (``LocalStore.put_parts``) does."""
+    own = getattr(store, "put_parts", None)
+    if own is not None:
+        own(key, parts)
+    else:
+        store.put(key, b"".join(parts))
 
 
 def check_key(key: str) -> str:

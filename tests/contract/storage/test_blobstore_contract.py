@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from strongbox.storage.base import BlobNotFound, BlobStore, StorageError, StorageFull
+from strongbox.storage.base import BlobNotFound, BlobStore, StorageError, StorageFull, put_parts
 from strongbox.storage.faulty import FaultyStore
 from strongbox.storage.local import LocalStore
 from strongbox.storage.memory import MemoryStore
@@ -40,6 +40,35 @@ def test_get_range(store: BlobStore) -> None:
     store.put("r", bytes(range(100)))
     assert store.get_range("r", 10, 5) == bytes(range(10, 15))
     assert store.get_range("r", 95, 50) == bytes(range(95, 100))
+
+
+def test_put_parts_stores_the_parts_joined(store: BlobStore) -> None:
+    # More parts than one writev takes (IOV_MAX is 1024 on Linux), empty ones among them.
+    parts = [os.urandom(i % 37) for i in range(3000)]
+    put_parts(store, "p/x", parts)
+    assert store.get("p/x") == b"".join(parts)
+
+
+def test_local_put_parts_survives_short_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # writev may write less than asked: every byte must still land, in order.
+    real = os.writev
+    calls: list[int] = []
+
+    def short(fd: int, bufs: list[memoryview]) -> int:   # at most 5 bytes a call
+        calls.append(1)
+        return real(fd, [b"".join(bytes(b) for b in bufs)[:5]])
+    monkeypatch.setattr(os, "writev", short)
+    parts = [b"abcdefgh", b"", b"ijklm", b"nopqrstuvwxyz"]
+    LocalStore(tmp_path / "s").put_parts("k", parts)
+    assert (tmp_path / "s" / "k").read_bytes() == b"abcdefghijklmnopqrstuvwxyz"
+    assert len(calls) == 6
+
+
+def test_put_parts_goes_through_a_faulty_stores_faults() -> None:
+    s = FaultyStore(MemoryStore(), capacity=10)
+    with pytest.raises(StorageFull):
+        put_parts(s, "a", [b"123456", b"78901"])
+    assert not s.exists("a")
 
 
 def test_missing(store: BlobStore) -> None:
