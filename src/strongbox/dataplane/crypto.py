@@ -38,15 +38,23 @@ _THREADS = max(1, os.cpu_count() or 1)
 
 def _nonce() -> bytes:
     """12 fresh random bytes. Drawn from the OS in blocks per thread: one getrandom call
-    (and one GIL release) per 4096 nonces instead of one per sealed object."""
-    pool = getattr(_local, "nonces", None)
-    at = getattr(_local, "at", 0)
-    if pool is None or at >= len(pool) or getattr(_local, "pid", 0) != os.getpid():
-        pool = _local.nonces = os.urandom(NONCE * 4096)
-        _local.pid = os.getpid()
-        at = 0
-    _local.at = at + NONCE
-    return pool[at:at + NONCE]
+    per 4096 nonces instead of one per sealed object (each call also cost a GIL hand-off)."""
+    try:
+        return next(_local.nonces)  # type: ignore[no-any-return]
+    except (AttributeError, StopIteration):
+        block = os.urandom(NONCE * 4096)
+        _local.nonces = nonces = iter([block[i:i + NONCE] for i in range(0, len(block), NONCE)])
+        return next(nonces)
+
+
+def _forget_nonces() -> None:
+    """A forked child must never reuse its parent's unspent nonces."""
+    global _local
+    _local = threading.local()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_nonces)
 
 
 def _compressor() -> zstandard.ZstdCompressor:

@@ -67,7 +67,7 @@ class PackBuilder:
 
     def add(self, kind: int, chunk_id: bytes, sealed: Sealed, raw_len: int) -> None:
         parts = (sealed,) if isinstance(sealed, bytes) else sealed
-        length = sum(len(p) for p in parts)
+        length = sum(map(len, parts))
         self.entries.append(BlobRef(kind, chunk_id, self.size, length, raw_len))
         self.parts.extend(parts)
         self.size += length

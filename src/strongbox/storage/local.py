@@ -28,17 +28,17 @@ def _raise_for(err: OSError, key: str) -> None:
 
 def _write_all(fd: int, parts: Sequence[bytes]) -> None:
     """Write every part, in order, with as few ``writev`` calls as the kernel allows."""
-    views = [memoryview(p) for p in parts if len(p)]
+    todo: list[bytes | memoryview] = [p for p in parts if len(p)]
     at = 0
-    while at < len(views):
-        written = os.writev(fd, views[at:at + _IOV_MAX])
+    while at < len(todo):
+        written = os.writev(fd, todo[at:at + _IOV_MAX])
         while written:   # drop what was written; a short write leaves a part's tail
-            n = len(views[at])
+            n = len(todo[at])
             if written >= n:
                 written -= n
                 at += 1
             else:
-                views[at] = views[at][written:]
+                todo[at] = memoryview(todo[at])[written:]
                 written = 0
 
 
