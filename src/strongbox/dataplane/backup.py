@@ -1,14 +1,16 @@
 """Backup: walk -> read -> chunk -> id -> dedupe -> compress -> encrypt -> pack -> store.
 
 Threads: the calling thread walks, looks files up in the files cache, and hands small files
-(one chunk or less) to the chunk workers in batches that read and store them; every larger file is a
-*file task* on a small reader pool that reads it (``readinto`` into FastCDC's
-``cut_stream``, never a whole file) and cuts it, sending its chunks through the same chunk
-workers in a short in-order window, so several files are read at once and one huge file
-still keeps every core busy. The chunk workers id, dedupe, compress and seal each chunk
-(BLAKE3, zstd and AES-GCM release the GIL); two uploader threads store packs. Results are
-consumed in walk order through a bounded FIFO, which keeps memory bounded and the tree in
-walk order. An all-zero chunk is a hole (not stored).
+(one chunk or less) in batches to a batch thread that reads, ids and seals them (one zstd call
+per batch on every core); every larger file is a *file task* on a small reader pool that
+reads it (``readinto`` into FastCDC's ``cut_stream``, never a whole file) and cuts it,
+sending its chunks to the chunk workers in a short in-order window, so several files are
+read at once and one huge file still keeps every core busy. The chunk workers id, dedupe,
+compress and seal each chunk (BLAKE3, zstd and AES-GCM release the GIL); two uploader
+threads store packs and index checkpoints. Results are consumed in walk order through a
+FIFO of finished or running tasks, which keeps the tree in walk order; every task stores
+its chunks before it finishes, so memory is bounded by the running tasks, not the FIFO.
+An all-zero chunk is a hole (not stored).
 Order of writes: packs, index checkpoints, tree chunks, final index, snapshot last; the
 files cache is committed only after the snapshot exists.
 """
@@ -36,6 +38,9 @@ from strongbox.dataplane.scanner import Entry, name_roots, prescan, walk
 from strongbox.dataplane.tree import Node, TreeWriter, encode_node
 
 _READERS = 2  # file tasks reading at once
+_BATCHERS = 1  # small-file batches read at once: they are bound by the GIL, a second
+               # thread only adds hand-offs (its zstd calls use every core anyway)
+_DEPTH = 256   # tasks queued ahead of the oldest unfinished one
 _WINDOW = 6   # chunks of one file task in flight on the chunk workers
 _BATCH_FILES = 64  # one-chunk files go to the workers in batches: less per-file overhead
 _BATCH_BYTES = 4 * 1024 * 1024
@@ -69,10 +74,12 @@ class BackupRun:
         self.time = time or datetime.now(timezone.utc)
         self.cache_dir = cache_dir
         self.workers = max(2, os.cpu_count() or 2)
-        # file tasks and small-file batches (<= 4 MiB each) queued before the walk waits for
-        # the oldest: deep enough that file tasks, batches and uploads overlap, small enough to
-        # keep peak RSS well under 256 MiB (each running file task adds _WINDOW chunks).
-        self.depth = self.workers * 4 + 2
+        # file tasks and small-file batches queued before the walk waits for the oldest. A
+        # queued task holds only metadata (a running file task holds up to _WINDOW + 1 chunks,
+        # a running batch up to 4 MiB; both store their chunks before they finish), so the
+        # walk can run far ahead: then large files further on are read and compressed (GIL
+        # released) while the small-file batches, which mostly wait for the GIL, run.
+        self.depth = _DEPTH
         self.warnings: list[FileWarning] = []
         self._claimed: set[bytes] = set()
         self._claim_lock = threading.Lock()
@@ -127,6 +134,8 @@ class BackupRun:
         self.pool = pool
         readers = ThreadPoolExecutor(_READERS, thread_name_prefix="sb-read")
         self.readers = readers
+        batchers = ThreadPoolExecutor(_BATCHERS, thread_name_prefix="sb-small")
+        self.batchers = batchers
         try:
             for name, ap in sorted(self.roots, key=lambda r: r[1].split("/")):
                 for entry in walk(name, ap, self._warn):
@@ -148,12 +157,14 @@ class BackupRun:
         except BaseException:
             self.cancel_tasks.cancel()   # file tasks stop at their next chunk
             readers.shutdown(wait=True, cancel_futures=True)
+            batchers.shutdown(wait=True, cancel_futures=True)
             pool.shutdown(wait=True, cancel_futures=True)
             self.packs.abandon()
             self.cache_out.abort()
             raise
         finally:
             readers.shutdown(wait=True)
+            batchers.shutdown(wait=True)
             pool.shutdown(wait=True)
             self.packs.close()
             self.cache_in.close()
@@ -334,7 +345,7 @@ class BackupRun:
 
     def _flush_batch(self) -> None:
         batch, self._batch, self._batch_bytes = self._batch, [], 0
-        self._fifo.append(("b", self.pool.submit(self._read_batch, batch), batch))
+        self._fifo.append(("b", self.batchers.submit(self._read_batch, batch), batch))
         self._pending += 1
 
     def _drain(self, limit: int) -> None:
