@@ -71,7 +71,7 @@ def _decompressor() -> zstandard.ZstdDecompressor:
     return d
 
 
-def compress(data: bytes) -> tuple[int, bytes]:
+def compress(data: bytes | memoryview) -> tuple[int, bytes | memoryview]:
     """Return ``(codec, payload)``: zstd when a sample says it pays and it really does."""
     n = len(data)
     if n > 8 * _SAMPLE:
@@ -88,14 +88,14 @@ def compress(data: bytes) -> tuple[int, bytes]:
     return CODEC_RAW, data
 
 
-def compress_many(items: list[bytes]) -> list[tuple[int, bytes]]:
+def compress_many(items: list[bytes]) -> list[tuple[int, bytes | memoryview]]:
     """``compress`` for many small inputs in one call: python-zstandard compresses them on
     every core with the GIL released once, not once per input (small files cost a GIL
     hand-off each otherwise). Falls back to one call each where the C backend is missing."""
     if len(items) > 1 and _MULTI:
         frames = _compressor().multi_compress_to_buffer(list[bytes | bytearray | memoryview](items),
                                                         threads=_THREADS)
-        out: list[tuple[int, bytes]] = []
+        out: list[tuple[int, bytes | memoryview]] = []
         for i, data in enumerate(items):
             packed = frames[i].tobytes()
             out.append((CODEC_ZSTD, packed) if len(packed) < _PAYS * len(data) else (CODEC_RAW, data))
@@ -138,7 +138,7 @@ class Cipher:
         except InvalidTag:
             raise VaultCorrupt(f"{what}: authentication failed (corrupt or tampered)") from None
 
-    def seal_chunk(self, chunk_id: bytes, data: bytes) -> tuple[bytes, bytes]:
+    def seal_chunk(self, chunk_id: bytes, data: bytes | memoryview) -> tuple[bytes, bytes]:
         """A chunk blob, as ``(nonce, ciphertext || tag)`` (see ``seal_parts``)."""
         codec, payload = compress(data)
         return self.seal_parts(bytes([codec]) + payload, chunk_id)

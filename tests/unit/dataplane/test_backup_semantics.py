@@ -192,3 +192,26 @@ def test_keep_last_and_prune_keep_referenced(repo: Repository, tmp_path: Path) -
     assert repo.check(read_data=True).ok
     repo.restore("latest", tmp_path / "out")
     assert describe(tmp_path / "out" / "src") == describe(src)
+
+
+def test_whole_file_and_streamed_reads_cut_the_same_chunks(repo: Repository, tmp_path: Path) -> None:
+    # Files up to backup._WHOLE are read in one piece and cut with cut_buf; larger ones stream
+    # through cut_stream. Both must find the same cut points, or a file that grows past the
+    # limit would dedupe nothing against its earlier version.
+    from strongbox.dataplane import backup
+    from strongbox.dataplane.context import CHUNK_MAX
+
+    head = os.urandom(backup._WHOLE - 1024 * 1024)
+    tail = os.urandom(backup._WHOLE)
+    small, large = tmp_path / "small", tmp_path / "large"
+    small.mkdir()
+    large.mkdir()
+    (small / "f").write_bytes(head)
+    (large / "f").write_bytes(head + tail)
+    first = repo.backup([small])
+    assert first.bytes_new == len(head)
+    second = repo.backup([large])
+    # Only the chunk that ended at the small file's end, and what follows it, are new.
+    assert len(tail) <= second.bytes_new < len(tail) + CHUNK_MAX
+    repo.restore(second.snapshot_id, tmp_path / "out")
+    assert (tmp_path / "out" / "large" / "f").read_bytes() == head + tail
