@@ -3,13 +3,13 @@
 Threads: the calling thread walks, looks files up in the files cache, and hands small files
 (one chunk or less) in batches to a batch thread that reads, ids and seals them (one zstd call
 per batch on every core); every larger file is a *file task* on a small reader pool that
-reads it (``readinto`` into FastCDC's ``cut_stream``, never a whole file) and cuts it,
-sending its chunks to the chunk workers in a short in-order window, so several files are
-read at once and one huge file still keeps every core busy. The chunk workers id, dedupe,
-compress and seal each chunk (BLAKE3, zstd and AES-GCM release the GIL); two uploader
-threads store packs and index checkpoints. Results are consumed in walk order through a
-FIFO of finished or running tasks, which keeps the tree in walk order; every task stores
-its chunks before it finishes, so memory is bounded by the running tasks, not the FIFO.
+reads and cuts it (a large file is streamed, never read whole; see ``read_chunks``), sending
+its chunks to the chunk workers in a short in-order window, so
+several files are read at once and one huge file still keeps every core busy. The chunk
+workers id, dedupe, compress and seal each chunk (BLAKE3, zstd and AES-GCM release the GIL);
+two uploader threads store packs and index checkpoints. Results are consumed in walk order
+through a FIFO of finished or running tasks, which keeps the tree in walk order; every task
+stores its chunks before it finishes, so memory is bounded by the running tasks, not the FIFO.
 An all-zero chunk is a hole (not stored).
 Order of writes: packs, index checkpoints, tree chunks, final index, snapshot last; the
 files cache is committed only after the snapshot exists.
@@ -26,7 +26,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, BinaryIO, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Mapping, Sequence
+
+from pyfastcdc import FastCDC
 
 from strongbox.dataplane import filescache, snapshots
 from strongbox.dataplane.context import CHUNK_MIN, VaultContext
@@ -41,7 +43,7 @@ _READERS = 2  # file tasks reading at once
 _BATCHERS = 1  # small-file batches read at once: they are bound by the GIL, a second
                # thread only adds hand-offs (its zstd calls use every core anyway)
 _DEPTH = 256   # tasks queued ahead of the oldest unfinished one
-_WHOLE = 8 * 1024 * 1024   # files up to this size are read in one piece (see _chunks)
+_WHOLE = 8 * 1024 * 1024   # files up to this size are read in one piece (see read_chunks)
 _WINDOW = 6   # chunks of one file task in flight on the chunk workers
 _BATCH_FILES = 64  # one-chunk files go to the workers in batches: less per-file overhead
 _BATCH_BYTES = 4 * 1024 * 1024
@@ -74,6 +76,28 @@ def _read_upto(fd: int, limit: int) -> bytes:
         parts.append(part)
         got += len(part)
     return parts[0] if len(parts) == 1 else b"".join(parts)
+
+
+def read_chunks(cdc: FastCDC, fd: int, size: int) -> Iterator[bytes | memoryview]:
+    """The chunks of the file open at ``fd`` (from its start), in order.
+
+    ``size`` is the size the walk saw. A file of at most _WHOLE bytes is read in one piece
+    and its chunks are views of it: no copy per chunk, and none of the 8 MiB buffer that
+    FastCDC's stream reader allocates and zeroes for every file, then moves bytes around in,
+    all with the GIL held. A larger file, or one that has grown past ``size`` since, streams
+    through ``cut_stream``, each chunk copied out of its reused buffer (fresh blocks for
+    large files measured slower: every one is new memory to fault in). Both find the same
+    cuts: ``cut_buf`` over a whole file looks at what ``cut_stream`` looks at."""
+    if size <= _WHOLE:
+        data = _read_upto(fd, size + 1)
+        if len(data) <= size:
+            if data:
+                yield from (c.data for c in cdc.cut_buf(data))
+            return
+        os.lseek(fd, 0, os.SEEK_SET)   # it grew since the walk
+    with open(fd, "rb", buffering=0, closefd=False) as f:
+        for c in cdc.cut_stream(f):
+            yield bytes(c.data)
 
 
 class BackupRun:
@@ -285,12 +309,11 @@ class BackupRun:
             data = os.read(fd, CHUNK_MIN + 1)   # os calls, not a file object: fewer GIL releases
             if len(data) > CHUNK_MIN:
                 data = b""
-                with open(fd, "rb", buffering=0, closefd=False) as f:
-                    f.seek(0)
-                    for c in self.ctx.make_cdc().cut_stream(f):
-                        self.cancel_tasks.raise_if_cancelled()
-                        state.read += c.length
-                        self._stored(self._process(bytes(c.data)), state)
+                os.lseek(fd, 0, os.SEEK_SET)
+                for chunk in read_chunks(self.ctx.make_cdc(), fd, state.st.st_size):
+                    self.cancel_tasks.raise_if_cancelled()
+                    state.read += len(chunk)
+                    self._stored(self._process(chunk), state)
             else:
                 state.read += len(data)
             after = os.fstat(fd)
@@ -316,22 +339,22 @@ class BackupRun:
             return state
         window: deque[Future[_Result]] = deque()
         try:
-            with open(fd, "rb", buffering=0) as f:
-                try:
-                    for data in self._chunks(f, state.st.st_size):
-                        self.cancel.raise_if_cancelled()
-                        self.cancel_tasks.raise_if_cancelled()
-                        state.read += len(data)
-                        window.append(self.pool.submit(self._process, data))
-                        if len(window) > _WINDOW:
-                            self._stored(window.popleft().result(), state)
-                    while window:
+            try:
+                for data in read_chunks(self.ctx.make_cdc(), fd, state.st.st_size):
+                    self.cancel.raise_if_cancelled()
+                    self.cancel_tasks.raise_if_cancelled()
+                    state.read += len(data)
+                    window.append(self.pool.submit(self._process, data))
+                    if len(window) > _WINDOW:
                         self._stored(window.popleft().result(), state)
-                except OSError as err:
-                    self._warn(state.abs_path, f"read error: {err.strerror or err}")
-                    state.failed = True
-                after = os.fstat(f.fileno())
+                while window:
+                    self._stored(window.popleft().result(), state)
+            except OSError as err:
+                self._warn(state.abs_path, f"read error: {err.strerror or err}")
+                state.failed = True
+            after = os.fstat(fd)
         finally:
+            os.close(fd)
             for fut in window:
                 fut.cancel()
         if not state.failed and (after.st_size != state.st.st_size or after.st_mtime_ns != state.st.st_mtime_ns):
@@ -340,22 +363,6 @@ class BackupRun:
         if not state.failed:
             self._encode(state)
         return state
-
-    def _chunks(self, f: BinaryIO, size: int) -> Iterator[bytes | memoryview]:
-        """A file's chunks in order. A file of at most _WHOLE bytes is read in one piece and
-        its chunks are views of it: no copy, and none of the 8 MiB buffer (zeroed for every
-        file) and moves of FastCDC's stream reader. A larger one (or one that grew past
-        _WHOLE since the walk) streams through ``cut_stream``, each chunk copied out of its
-        reused buffer."""
-        if size <= _WHOLE:
-            data = _read_upto(f.fileno(), _WHOLE + 1)
-            if len(data) <= _WHOLE:
-                if data:
-                    yield from (c.data for c in self.ctx.make_cdc().cut_buf(data))
-                return
-            f.seek(0)
-        for c in self.ctx.make_cdc().cut_stream(f):
-            yield bytes(c.data)
 
     def _stored(self, res: _Result, state: _FileState) -> None:
         cid, n, sealed = res

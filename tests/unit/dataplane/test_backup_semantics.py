@@ -194,10 +194,10 @@ def test_keep_last_and_prune_keep_referenced(repo: Repository, tmp_path: Path) -
     assert describe(tmp_path / "out" / "src") == describe(src)
 
 
-def test_whole_file_and_streamed_reads_cut_the_same_chunks(repo: Repository, tmp_path: Path) -> None:
-    # Files up to backup._WHOLE are read in one piece and cut with cut_buf; larger ones stream
-    # through cut_stream. Both must find the same cut points, or a file that grows past the
-    # limit would dedupe nothing against its earlier version.
+def test_a_file_grown_past_whole_reads_dedupes_against_its_earlier_version(repo: Repository, tmp_path: Path) -> None:
+    # A file of at most backup._WHOLE bytes is read in one piece and cut with cut_buf; grown
+    # past it, the file streams through cut_stream. The cuts must stay where they were, or
+    # nothing would dedupe.
     from strongbox.dataplane import backup
     from strongbox.dataplane.context import CHUNK_MAX
 
