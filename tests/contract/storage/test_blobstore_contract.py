@@ -135,3 +135,19 @@ def test_faulty_corrupt_reads() -> None:
     s.put("good", b"\x00" * 8)
     assert s.get("bad/1") != b"\x00" * 8
     assert s.get("good") == b"\x00" * 8
+
+
+def test_local_store_drops_packs_from_the_page_cache_not_small_objects(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    advised: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+
+    def record(fd: int, offset: int, length: int, advice: int) -> None:
+        advised.append((os.fstat(fd).st_size, advice))
+        real(fd, offset, length, advice)
+    monkeypatch.setattr(os, "posix_fadvise", record)
+    store = LocalStore(tmp_path / "s")
+    store.put("index/small", b"x" * 1000)
+    put_parts(store, "data/ab/pack", [b"y" * (1 << 19), b"z" * (1 << 19)])
+    assert advised == [(1 << 20, os.POSIX_FADV_DONTNEED)]
+    assert store.get("data/ab/pack") == b"y" * (1 << 19) + b"z" * (1 << 19)
