@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import os
 import threading
+from typing import cast
 
 import blake3
 import zstandard
@@ -93,8 +94,8 @@ def compress_many(items: list[bytes]) -> list[tuple[int, bytes | memoryview]]:
     every core with the GIL released once, not once per input (small files cost a GIL
     hand-off each otherwise). Falls back to one call each where the C backend is missing."""
     if len(items) > 1 and _MULTI:
-        frames = _compressor().multi_compress_to_buffer(list[bytes | bytearray | memoryview](items),
-                                                        threads=_THREADS)
+        inputs = cast("list[bytes | bytearray | memoryview]", items)   # the stub's list is invariant
+        frames = _compressor().multi_compress_to_buffer(inputs, threads=_THREADS)
         out: list[tuple[int, bytes | memoryview]] = []
         for i, data in enumerate(items):
             packed = frames[i].tobytes()
