@@ -40,7 +40,7 @@ def _data(kind: str, size: int) -> bytes:
 @pytest.mark.parametrize("hint", ["exact", "smaller", "larger"])
 def test_read_chunks_cuts_like_cut_stream(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                           size: int, kind: str, hint: str) -> None:
-    monkeypatch.setattr(backup, "_WHOLE", 2 * CHUNK_MAX)
+    monkeypatch.setattr(backup, "_WHOLE", CHUNK_MAX + CHUNK_MIN)
     cdc = FastCDC(CHUNK_AVG - CHUNK_MIN, min_size=CHUNK_MIN, max_size=CHUNK_MAX, normalized_chunking=1, seed=7)
     data = _data(kind, size)
     path = tmp_path / "f"
