@@ -80,9 +80,6 @@ class FilesCacheWriter:
             self._w = zstandard.ZstdCompressor(level=1).stream_writer(self._fh)
         self._buf = bytearray()
 
-    def add(self, abs_path: str, size: int, mtime_ns: int, ino: int, content: Content) -> None:
-        self.add_line(encode_line(abs_path, size, mtime_ns, ino, content))
-
     def add_line(self, line: bytes) -> None:
         """Add an entry already encoded by :func:`encode_line`."""
         if self._w is not None:
