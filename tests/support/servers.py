@@ -211,3 +211,33 @@ def serving_pair(config: Path, data_dir: Path) -> Iterator[tuple[RunningServer, 
         a.stop()
         b.stop()
     assert "Traceback" not in a.log() + b.log()
+
+
+@contextmanager
+def vm_pair(kind: str, tmp_path: Path, vms: tuple[str, ...], server: dict[str, Any],
+            extra_toml: str = "") -> Iterator[tuple[RunningServer, RunningServer]]:
+    """Two servers (see :func:`serving_pair`) on a fresh database of ``kind`` ("sqlite" or
+    "postgres"), serving one source per VM name, each a small tree under ``tmp_path/src``.
+    ``server`` is the ``[server]`` table (``data_dir`` is set here); ``extra_toml`` is
+    appended to the config as it is."""
+    from tests.support.arm import RG, SUB
+    from tests.support.trees import make_tree
+
+    gen = database_param(kind)
+    db = next(gen)
+    try:
+        sources = []
+        for vm in vms:
+            make_tree(tmp_path / "src" / vm)
+            sources.append({"subscription": SUB, "resource_group": RG, "name": vm,
+                            "paths": [str(tmp_path / "src" / vm)]})
+        config = write_config(tmp_path / "strongbox.toml", {"data_dir": str(tmp_path / "data"), **server},
+                              db.url, sources, [])
+        if extra_toml:
+            with config.open("a") as f:
+                f.write(extra_toml)
+        with serving_pair(config, tmp_path / "data") as pair:
+            yield pair
+    finally:
+        for _ in gen:
+            pass

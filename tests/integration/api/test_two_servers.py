@@ -10,29 +10,16 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.support.arm import RG, SUB, Arm
-from tests.support.servers import RunningServer, database_param, serving_pair, write_config
-from tests.support.trees import make_tree
+from tests.support.arm import SUB, Arm
+from tests.support.servers import RunningServer, vm_pair
 
 VMS = ("vm-1", "vm-2", "vm-3")
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def pair(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[RunningServer, RunningServer]]:
-    gen = database_param(request.param)
-    db = next(gen)
-    sources = []
-    for vm in VMS:
-        make_tree(tmp_path / "src" / vm)
-        sources.append({"subscription": SUB, "resource_group": RG, "name": vm, "paths": [str(tmp_path / "src" / vm)]})
-    config = write_config(tmp_path / "strongbox.toml", {"data_dir": str(tmp_path / "data"), "retry_after": 0,
-                                                         "workers": 2}, db.url, sources, [])
-    try:
-        with serving_pair(config, tmp_path / "data") as pair:
-            yield pair
-    finally:
-        for _ in gen:
-            pass
+    with vm_pair(request.param, tmp_path, VMS, {"retry_after": 0, "workers": 2}) as servers:
+        yield servers
 
 
 def _arm(server: RunningServer) -> Arm:

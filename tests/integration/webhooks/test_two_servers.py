@@ -13,9 +13,8 @@ import httpx
 import pytest
 
 from tests.integration.webhooks.test_webhooks import Receiver, expected_signature
-from tests.support.arm import RG, SUB, Arm
-from tests.support.servers import RunningServer, database_param, serving_pair, write_config
-from tests.support.trees import make_tree
+from tests.support.arm import SUB, Arm
+from tests.support.servers import RunningServer, vm_pair
 
 SECRET = "pair-secret-0123456789abcdef"
 VMS = ("vm-1", "vm-2")
@@ -23,32 +22,16 @@ VMS = ("vm-1", "vm-2")
 
 @pytest.fixture
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+    with Receiver() as r:
+        yield r
 
 
 @pytest.fixture(params=["sqlite", "postgres"])
 def pair(request: pytest.FixtureRequest, tmp_path: Path, receiver: Receiver
          ) -> Iterator[tuple[RunningServer, RunningServer]]:
-    gen = database_param(request.param)
-    db = next(gen)
-    sources = []
-    for vm in VMS:
-        make_tree(tmp_path / "src" / vm)
-        sources.append({"subscription": SUB, "resource_group": RG, "name": vm, "paths": [str(tmp_path / "src" / vm)]})
-    config = write_config(tmp_path / "strongbox.toml", {"data_dir": str(tmp_path / "data"), "retry_after": 0},
-                          db.url, sources, [])
-    with config.open("a") as f:
-        f.write(f'\n[[webhooks]]\nurl = "http://localhost:{receiver.port}/pair"\nsecret = "{SECRET}"\n')
-    try:
-        with serving_pair(config, tmp_path / "data") as pair:
-            yield pair
-    finally:
-        for _ in gen:
-            pass
+    webhook = f'\n[[webhooks]]\nurl = "http://localhost:{receiver.port}/pair"\nsecret = "{SECRET}"\n'
+    with vm_pair(request.param, tmp_path, VMS, {"retry_after": 0}, webhook) as servers:
+        yield servers
 
 
 def test_each_event_is_delivered_once_by_one_of_two_servers(pair: tuple[RunningServer, RunningServer],

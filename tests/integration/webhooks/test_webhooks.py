@@ -68,6 +68,14 @@ class Receiver:
         self.port = self.server.server_address[1]
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
+    def __enter__(self) -> "Receiver":
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
     def at(self, path: str) -> list[Received]:
         with self.lock:
             return [r for r in self.received if r.path == path]
@@ -89,11 +97,8 @@ def expected_signature(secret: str, timestamp: str, body: bytes) -> str:
 
 @pytest.fixture(scope="module")
 def receiver() -> Iterator[Receiver]:
-    r = Receiver()
-    r.thread.start()
-    yield r
-    r.server.shutdown()
-    r.server.server_close()
+    with Receiver() as r:
+        yield r
 
 
 @pytest.fixture(scope="module")
